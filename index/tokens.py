@@ -1,0 +1,115 @@
+"""The only place text is normalised: words, stopwords, Snowball stems and privacy phrases."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import Stemmer
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_MAX_PHRASE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word as it stands in the text: its normalised form and its offsets in the original."""
+
+    text: str
+    start: int
+    end: int
+
+
+def normalise(text: str) -> str:
+    """Unicode NFKC, case folding and a plain apostrophe."""
+    return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+
+
+def split_words(text: str) -> list[Word]:
+    """The words of `text`, normalised, with their offsets into `text` itself."""
+    return [Word(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _read_lines(name: str) -> list[str]:
+    raw = resources.files("index").joinpath("data", name).read_text(encoding="utf-8")
+    lines = (line.split("#", 1)[0].strip() for line in raw.splitlines())
+    return [line for line in lines if line]
+
+
+class Analyzer:
+    """Turns text into index terms: stems of content words, plus a term per known phrase."""
+
+    def __init__(self, stopwords: Iterable[str], groups: Iterable[Iterable[str]]) -> None:
+        self.stopwords = frozenset(normalise(w) for w in stopwords)
+        self._stemmer = Stemmer.Stemmer("english")
+        self._phrases: dict[tuple[str, ...], str] = {}
+        self.groups: list[tuple[str, ...]] = []
+        self.vocabulary: set[str] = set()
+        for group in groups:
+            terms = []
+            for entry in group:
+                self.vocabulary.update(w.text for w in split_words(entry))
+                stems = tuple(self.content_stems(entry))
+                if not stems:
+                    continue
+                term = "_".join(stems)
+                if len(stems) > 1:
+                    self._phrases[stems] = term
+                terms.append(term)
+            self.groups.append(tuple(dict.fromkeys(terms)))
+        self._longest = max((len(p) for p in self._phrases), default=1)
+        related: dict[str, set[str]] = {}
+        for terms_of_group in self.groups:
+            for term in terms_of_group:
+                related.setdefault(term, {term}).update(terms_of_group)
+        self.related = {term: frozenset(found) for term, found in related.items()}
+
+    def related_terms(self, term: str) -> frozenset[str]:
+        """The term and every term that shares a privacy-vocabulary group with it."""
+        return self.related.get(term) or frozenset((term,))
+
+    def stem(self, word: str) -> str:
+        """The Snowball stem of one normalised word."""
+        return _stem(self._stemmer, word)
+
+    def is_stopword(self, word: str) -> bool:
+        """True for a normalised word that carries no meaning for retrieval."""
+        return word in self.stopwords
+
+    def content_stems(self, text: str) -> list[str]:
+        """Stems of the non-stopwords of `text`, in order, without phrase terms."""
+        return [self.stem(w.text) for w in split_words(text) if w.text not in self.stopwords]
+
+    def add_phrases(self, stems: list[str]) -> list[str]:
+        """`stems` followed by one term for each known phrase found in them."""
+        if not self._phrases:
+            return stems
+        found = []
+        for i in range(len(stems)):
+            for n in range(2, min(self._longest, len(stems) - i) + 1):
+                term = self._phrases.get(tuple(stems[i : i + n]))
+                if term:
+                    found.append(term)
+        return stems + found
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of `text`: content stems, then phrase terms."""
+        return self.add_phrases(self.content_stems(text))
+
+
+def _stem(stemmer: Stemmer.Stemmer, word: str) -> str:
+    stem: str = stemmer.stemWord(word)
+    return stem
+
+
+@lru_cache(maxsize=1)
+def default_analyzer() -> Analyzer:
+    """The analyzer with the bundled stopwords and privacy vocabulary (built once)."""
+    groups = [
+        [e.strip() for e in line.split(",") if e.strip()] for line in _read_lines("synonyms.txt")
+    ]
+    return Analyzer(_read_lines("stopwords.txt"), groups)

@@ -1,0 +1,119 @@
+"""What an answer is: the sections found in the policy's own words, the intents and next steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A matched word in a snippet, by character offsets."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionAnswer:
+    """One section that answers (or may relate to) the question, verbatim."""
+
+    id: str
+    document: str
+    heading: str
+    path: tuple[str, ...]
+    url: str
+    score: float
+    coverage: float
+    snippet: str
+    snippet_html: str
+    highlights: tuple[Highlight, ...]
+    matched_terms: tuple[str, ...]
+    markdown: str
+    html: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "id": self.id,
+            "document": self.document,
+            "heading": self.heading,
+            "path": list(self.path),
+            "url": self.url,
+            "score": round(self.score, 4),
+            "coverage": round(self.coverage, 4),
+            "snippet": self.snippet,
+            "snippet_html": self.snippet_html,
+            "highlights": [
+                {"start": h.start, "end": h.end, "text": h.text} for h in self.highlights
+            ],
+            "matched_terms": list(self.matched_terms),
+            "markdown": self.markdown,
+            "html": self.html,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A next step offered with every answer: contact, a rights request, or a person."""
+
+    kind: str
+    label: str
+    url: str
+    right: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data; `right` only where one applies."""
+        data: dict[str, Any] = {"kind": self.kind, "label": self.label, "url": self.url}
+        if self.right is not None:
+            data["right"] = self.right
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    """Which policy an answer comes from."""
+
+    document: str
+    title: str
+    last_updated: str | None
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "document": self.document,
+            "title": self.title,
+            "last_updated": self.last_updated,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question."""
+
+    question: str
+    answered: bool
+    confidence: float
+    message: str
+    intents: tuple[str, ...]
+    sections: tuple[SectionAnswer, ...]
+    actions: tuple[Action, ...]
+    policy: PolicyInfo
+    corrections: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data, the shape of the API's answer."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "message": self.message,
+            "intents": list(self.intents),
+            "sections": [s.to_dict() for s in self.sections],
+            "actions": [a.to_dict() for a in self.actions],
+            "policy": self.policy.to_dict(),
+            "corrections": [{"typed": t, "meant": m} for t, m in self.corrections],
+        }

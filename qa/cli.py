@@ -1,0 +1,198 @@
+"""The `privacy-qa` command: serve, ask, index, eval, settings."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.library import Library, load_library
+from index.policy import PolicyError
+from index.ranker import Params
+from qa.assistant import Assistant
+from qa.errors import QAError
+from qa.evaluation import (
+    EvalError,
+    by_category,
+    format_comparison,
+    format_table,
+    run_eval,
+    summarise,
+    write_results,
+)
+from qa.settings import Settings, describe
+
+
+def _library(settings: Settings) -> Library:
+    return load_library(settings.policy)
+
+
+def _assistant(settings: Settings) -> Assistant:
+    return Assistant(_library(settings), min_confidence=settings.min_confidence)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the policy, then serve the app with uvicorn (no access log: it records addresses)."""
+    import uvicorn
+
+    changes = {
+        k: v
+        for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers))
+        if v is not None
+    }
+    settings = settings.with_values(**changes)
+    _assistant(settings)  # a broken policy stops here, before the port is bound
+    os.environ.update(settings.to_environ())
+    uvicorn.run(
+        "web.app:app_from_environ",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        log_level=settings.log_level,
+        server_header=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question on the terminal."""
+    answer = _assistant(settings).answer(args.question, args.top_k, args.document)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.message)
+    for s in answer.sections:
+        snippet = s.snippet
+        for h in sorted(s.highlights, key=lambda h: -h.start):
+            snippet = snippet[: h.start] + "**" + snippet[h.start : h.end] + "**" + snippet[h.end :]
+        print(f"\n## {s.heading}  ({s.url}, score {s.score:.2f})\n{snippet}")
+    if answer.intents:
+        print(f"\nintents: {', '.join(answer.intents)}")
+    print("\n" + "\n".join(f"- {a.label}: {a.url}" for a in answer.actions))
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    """List documents and sections with ids and token counts."""
+    assistant = _assistant(settings)
+    for name, document in assistant.documents.items():
+        policy = document.policy
+        print(
+            f"{name}: {policy.title!r}, last updated {policy.last_updated or 'not given'}, "
+            f"version {policy.version}, {len(policy.sections)} sections  ({policy.source})"
+        )
+        for section, length in zip(policy.sections, document.ranker.lengths, strict=True):
+            indent = "  " * (section.level - 1)
+            print(f"  {indent}{section.id:<45} {length:>5} tokens  {section.heading}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure ranking quality on question files."""
+    params = Params(
+        **{
+            k: v
+            for k, v in vars(args).items()
+            if k in {f.name for f in dataclasses.fields(Params)} and v is not None
+        }
+    )
+    results = run_eval(
+        args.questions,
+        _library(settings),
+        policies=args.policies,
+        params=params,
+        min_confidence=settings.min_confidence,
+        progress=sys.stderr if sys.stderr.isatty() or args.progress else None,
+    )
+    summary = summarise(results)
+    categories = by_category(results) if args.by_category else None
+    if args.results:
+        write_results(results, args.results)
+    if args.summary:
+        args.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps({"summary": summary, "categories": categories}, indent=2))
+    else:
+        print(format_table(summary, categories))
+    if args.compare:
+        before = json.loads(args.compare.read_text(encoding="utf-8"))
+        print("\n" + format_comparison(before.get("summary", before), summary))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """List every setting with its default, current value and help."""
+    current = settings.to_environ()
+    for name, default, help_text in describe():
+        print(f"{name}\n    {help_text}\n    default: {default}; now: {current[name]}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    top = argparse.ArgumentParser(prog="privacy-qa", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the assistant over HTTP")
+    serve.add_argument("--host", help="address to listen on (PRIVACY_QA_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (PRIVACY_QA_PORT)")
+    serve.add_argument("--workers", type=int, help="worker processes (PRIVACY_QA_WORKERS)")
+    serve.set_defaults(run=cmd_serve)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int, default=3, help="sections at most (1 to 20)")
+    ask.add_argument("--document", help="search only this document")
+    ask.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    ask.set_defaults(run=cmd_ask)
+
+    index = commands.add_parser("index", help="list documents and sections; checks the policy")
+    index.set_defaults(run=cmd_index)
+
+    ev = commands.add_parser("eval", help="measure ranking quality on question files (JSONL)")
+    ev.add_argument("questions", nargs="+", type=Path, help="question files")
+    ev.add_argument("--policies", type=Path, help="folder of the policies the rows name")
+    ev.add_argument("--results", type=Path, help="write per-question results (JSONL) here")
+    ev.add_argument("--summary", type=Path, help="write the summary (JSON) here, for --compare")
+    ev.add_argument("--compare", type=Path, help="a summary written before, to compare with")
+    ev.add_argument("--by-category", action="store_true", help="also a row per question category")
+    ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument(
+        "--progress", action="store_true", help="show progress even when not a terminal"
+    )
+    for f in dataclasses.fields(Params):
+        ev.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=float,
+            dest=f.name,
+            help=f"ranking parameter (default {f.default})",
+        )
+    ev.set_defaults(run=cmd_eval)
+
+    settings_cmd = commands.add_parser("settings", help="list every setting and its value")
+    settings_cmd.set_defaults(run=cmd_settings)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; errors print one line that names the fix and exit with status 2."""
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        code: int = args.run(args, settings)
+        return code
+    except (PolicyError, QAError, EvalError) as exc:
+        message = exc.message if isinstance(exc, QAError) else str(exc)
+        print(f"privacy-qa: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

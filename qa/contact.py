@@ -1,0 +1,84 @@
+"""The contact card, read from the policy's own contact section."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.passages import plain_blocks
+from index.policy import Policy, Section
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"https?://[^\s<>\"')]+")
+_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z -]{1,20}):\s*(?P<value>.+)$")
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """Who to write to about privacy: organisation, postal address, phone, e-mail, website."""
+
+    organisation: str | None = None
+    address: tuple[str, ...] = ()
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    section_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """The card as JSON-ready data."""
+        return {
+            "organisation": self.organisation,
+            "address": list(self.address),
+            "phone": self.phone,
+            "email": self.email,
+            "website": self.website,
+            "section_id": self.section_id,
+        }
+
+
+def find_contact_section(policy: Policy) -> Section | None:
+    """The section headed 'Contact…', else the last section that gives an e-mail address."""
+    for section in policy.sections:
+        if re.search(r"\bcontact", section.heading, re.IGNORECASE):
+            return section
+    with_email = [s for s in policy.sections if _EMAIL.search(s.markdown)]
+    return with_email[-1] if with_email else None
+
+
+def _is_prose(block: str) -> bool:
+    return block.endswith((".", ":", "?")) or len(block.split()) > 10
+
+
+def read_contact_card(policy: Policy) -> ContactCard:
+    """Parse the contact section: labelled lines (Phone:, Email:, Website:) and address lines."""
+    section = find_contact_section(policy)
+    if section is None:
+        return ContactCard()
+    phone = email = website = None
+    lines: list[str] = []
+    extra: dict[str, str] = {}
+    for block in plain_blocks(section.markdown):
+        labelled = _LABEL.match(block)
+        label = labelled.group("label").strip().casefold() if labelled else ""
+        value = labelled.group("value").strip() if labelled else block
+        if label in ("email", "e-mail", "mail") and _EMAIL.search(value):
+            email = email or _EMAIL.search(value).group()  # type: ignore[union-attr]
+        elif label in ("phone", "telephone", "tel", "call"):
+            phone = phone or value
+        elif label in ("website", "web", "url", "site", "web site"):
+            website = website or value
+        elif labelled and not _is_prose(block):
+            extra[label] = value
+        elif _is_prose(block):
+            email = email or (m.group() if (m := _EMAIL.search(block)) else None)
+        else:
+            lines.append(block)
+    email = email or (m.group() if (m := _EMAIL.search(section.markdown)) else None)
+    if website is None and (m := _URL.search(section.markdown)):
+        website = m.group()
+    if phone is None and (m := _PHONE.search(section.markdown)):
+        phone = m.group()
+    organisation = lines[0] if lines else None
+    return ContactCard(organisation, tuple(lines[1:]), phone, email, website, section.id, extra)

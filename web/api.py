@@ -1,0 +1,134 @@
+"""The JSON API: ask, the policy and its sections, the contact card, health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from index.policy import Policy, Section
+from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
+from web.deps import AssistantDep
+from web.responses import JSONResponse
+from web.schemas import (
+    AnswerOut,
+    AskIn,
+    ContactOut,
+    ErrorOut,
+    PolicyOut,
+    SectionDetailOut,
+    StatusOut,
+)
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown document or section."},
+    413: {"model": ErrorOut, "description": "The request body is too large."},
+    422: {
+        "model": ErrorOut,
+        "description": "A field is missing or not valid; the message names it.",
+    },
+}
+
+
+def _summary(assistant: Assistant, section: Section) -> dict[str, Any]:
+    return {
+        "id": section.id,
+        "heading": section.heading,
+        "path": list(section.path),
+        "level": section.level,
+        "url": assistant.section_url(section),
+    }
+
+
+def _document(assistant: Assistant, policy: Policy) -> dict[str, Any]:
+    default = policy.name == assistant.library.default.name
+    return {
+        "name": policy.name,
+        "title": policy.title,
+        "date": policy.date,
+        "authors": list(policy.authors),
+        "last_updated": policy.last_updated,
+        "version": policy.version,
+        "url": "/policy" if default else f"/policy/{policy.name}",
+        "sections": [_summary(assistant, s) for s in policy.sections],
+    }
+
+
+@router.post("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"])
+async def ask(body: AskIn, assistant: AssistantDep) -> Response:
+    """Answer a question with the policy's own sections, intents and next steps."""
+    answer = assistant.answer(body.question, body.top_k, body.document)
+    return JSONResponse(answer.to_dict())
+
+
+@router.get("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"])
+async def ask_get(
+    assistant: AssistantDep,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION, description="The question.")],
+    top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="Sections at most.")] = 3,
+    document: Annotated[str | None, Query(description="Search only this document.")] = None,
+) -> Response:
+    """The same as POST /api/ask, with the question in ?q=."""
+    answer = assistant.answer(q, top_k, document)
+    return JSONResponse(answer.to_dict())
+
+
+@router.get("/api/policy", response_model=PolicyOut, responses=ERRORS, tags=["policy"])
+async def policy(
+    assistant: AssistantDep,
+    document: Annotated[
+        str | None, Query(description="A document name; default: the main one.")
+    ] = None,
+) -> Response:
+    """A document's metadata and its sections, and the names of every document."""
+    data = _document(assistant, assistant.document(document))
+    data["documents"] = list(assistant.library.documents)
+    return JSONResponse(data)
+
+
+@router.get(
+    "/api/policy/sections/{section_id}",
+    response_model=SectionDetailOut,
+    responses=ERRORS,
+    tags=["policy"],
+)
+async def policy_section(
+    section_id: str,
+    assistant: AssistantDep,
+    document: Annotated[
+        str | None, Query(description="A document name; default: the main one.")
+    ] = None,
+) -> Response:
+    """One section, verbatim Markdown and safe HTML."""
+    section = assistant.section(section_id, document)
+    data = _summary(assistant, section)
+    data.update(
+        document=section.document, markdown=section.markdown, html=assistant.section_html(section)
+    )
+    return JSONResponse(data)
+
+
+@router.get("/api/contact", response_model=ContactOut, tags=["policy"])
+async def contact(assistant: AssistantDep) -> Response:
+    """How to reach the privacy team, as the policy's contact section gives it."""
+    return JSONResponse(assistant.contact_card().to_dict())
+
+
+@router.get("/healthz", response_model=StatusOut, tags=["health"])
+async def healthz() -> Response:
+    """The process is alive."""
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz", response_model=StatusOut, tags=["health"])
+async def readyz(assistant: AssistantDep) -> Response:
+    """The policy index is loaded and answers."""
+    ready = bool(assistant.documents) and all(
+        d.ranker.sections for d in assistant.documents.values()
+    )
+    return JSONResponse(
+        {"status": "ready" if ready else "loading"}, status_code=200 if ready else 503
+    )

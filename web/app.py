@@ -1,0 +1,60 @@
+"""The app factory: the only way to get an app."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from index.library import load_library
+from qa.assistant import Assistant
+from qa.settings import Settings
+from web import api, chat, pages
+from web.errors import install_error_handlers
+from web.middleware import BodyLimit, SecurityHeaders
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """Load the policy named by the settings and index it; PolicyError names a broken file."""
+    return Assistant(load_library(settings.policy), min_confidence=settings.min_confidence)
+
+
+def create_app(settings: Settings, *, assistant: Assistant | None = None) -> FastAPI:
+    """A new app answering from `assistant`, or from the policy the settings name."""
+    app = FastAPI(
+        title="privacy-qa",
+        summary="Answers questions from a privacy policy, in the policy's own words.",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.assistant = assistant or build_assistant(settings)
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(chat.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
+    docs_assets = _swagger_assets()
+    if docs_assets:
+        app.mount("/docs-assets", StaticFiles(directory=docs_assets), name="docs-assets")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+def _swagger_assets() -> str | None:
+    try:
+        import swagger_ui_bundle  # type: ignore[import-untyped]
+    except ImportError:  # the docs page is optional; the API works without it
+        return None
+    path: str = swagger_ui_bundle.swagger_ui_path
+    return path
+
+
+def app_from_environ() -> FastAPI:
+    """The app for `uvicorn --factory web.app:app_from_environ` (each worker reads PRIVACY_QA_*)."""
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,26 @@
+"""Dependencies shared by the routes: the assistant and the settings, from app.state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from qa.assistant import Assistant
+from qa.settings import Settings
+
+
+def get_assistant(request: Request) -> Assistant:
+    """The assistant built by the app factory."""
+    assistant: Assistant = request.app.state.assistant
+    return assistant
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was made with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

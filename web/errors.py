@@ -1,0 +1,122 @@
+"""Domain errors and bad requests mapped to HTTP, all in one JSON shape: {"error": {...}}."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from qa.errors import QAError, UnknownDocument, UnknownSection
+from web.responses import JSONResponse
+
+_FIXES = {
+    "question": "send a question of 1 to 500 characters",
+    "q": "send a question of 1 to 500 characters in ?q=",
+    "top_k": "use a whole number from 1 to 20",
+    "document": "use a document name from GET /api/policy",
+}
+
+_STATUS_CODES = {
+    UnknownDocument: 404,
+    UnknownSection: 404,
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    fields: Sequence[dict[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error body every route uses."""
+    body = {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            "fields": list(fields),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _describe(error: dict[str, Any]) -> dict[str, str]:
+    field = _field_name(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return {
+            "field": "body",
+            "message": 'body: is not valid JSON; send a JSON object such as {"question": "..."}',
+        }
+    if kind == "model_attributes_type" or (kind == "dict_type" and field == "body"):
+        return {
+            "field": "body",
+            "message": 'body: must be a JSON object such as {"question": "..."}',
+        }
+    if kind == "extra_forbidden":
+        return {"field": field, "message": f"{field}: is not a known field; remove it"}
+    if kind == "missing":
+        return {"field": field, "message": f"{field}: is required; {_FIXES.get(field, 'add it')}"}
+    msg = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    text = f"{field}: {msg[0].lower() + msg[1:] if msg else 'is not valid'}"
+    hint = _FIXES.get(field)
+    return {"field": field, "message": f"{text}; {hint}" if hint else text}
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    described = [_describe(e) for e in exc.errors()]
+    unique = list({d["message"]: d for d in described}.values())
+    first = unique[0] if unique else {"field": "body", "message": "the request is not valid"}
+    return error_response(
+        422, "invalid_request", "; ".join(d["message"] for d in unique), first["field"], unique
+    )
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QAError)
+    status = _STATUS_CODES.get(type(exc), getattr(exc, "status", 422))
+    return error_response(status, exc.code, exc.message, exc.field)
+
+
+_HTTP_CODES = {
+    404: ("not_found", "no such route; GET /docs lists the API"),
+    405: ("method_not_allowed", "this route does not take that method; GET /docs lists the API"),
+    413: ("body_too_large", "the request body is too large"),
+    415: ("unsupported_media_type", "send the body as application/json"),
+}
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, default = _HTTP_CODES.get(exc.status_code, ("http_error", "the request failed"))
+    detail: str = exc.detail if isinstance(exc.detail, str) and exc.detail else default
+    if detail in ("Not Found", "Method Not Allowed"):
+        detail = default
+    return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    return error_response(
+        500, "internal_error", "something went wrong on our side; please try again later"
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through error_response."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(QAError, _domain)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

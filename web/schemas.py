@@ -1,0 +1,161 @@
+"""Request and response models of the HTTP API (they drive validation and the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from qa.assistant import MAX_QUESTION, MAX_TOP_K
+
+
+class AskIn(BaseModel):
+    """A visitor's question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION, description="The question, as the visitor typed it."
+    )
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="How many sections to return at most.")
+    document: str | None = Field(None, description="Search only this document (by name).")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain some text, not only spaces")
+        return value
+
+
+class HighlightOut(BaseModel):
+    """A matched word in the snippet, by character offsets."""
+
+    start: int
+    end: int
+    text: str
+
+
+class SectionOut(BaseModel):
+    """A section of the policy, verbatim, with the sentences that match."""
+
+    id: str
+    document: str
+    heading: str
+    path: list[str]
+    url: str = Field(description="Where the section is shown, e.g. /policy#data-retention.")
+    score: float
+    coverage: float = Field(description="Share of the question's weighted terms in this section.")
+    snippet: str = Field(description="The best one or two sentences, plain text.")
+    snippet_html: str = Field(description="The snippet, HTML-escaped, matched words in <mark>.")
+    highlights: list[HighlightOut]
+    matched_terms: list[str]
+    markdown: str
+    html: str = Field(description="The section body rendered as safe HTML.")
+
+
+class ActionOut(BaseModel):
+    """A next step: contact, a rights request, or a person."""
+
+    kind: str = Field(description="contact, rights_request or escalate.")
+    label: str
+    url: str
+    right: str | None = None
+
+
+class PolicyInfoOut(BaseModel):
+    """The policy an answer comes from."""
+
+    document: str
+    title: str
+    last_updated: str | None
+    version: str = Field(description="A hash of the document's text.")
+
+
+class CorrectionOut(BaseModel):
+    """A word taken to be a misspelling of another."""
+
+    typed: str
+    meant: str
+
+
+class AnswerOut(BaseModel):
+    """The answer: the policy's own words, intents, and next steps."""
+
+    question: str
+    answered: bool
+    confidence: float = Field(ge=0, le=1)
+    message: str
+    intents: list[str]
+    sections: list[SectionOut]
+    actions: list[ActionOut]
+    policy: PolicyInfoOut
+    corrections: list[CorrectionOut]
+
+
+class SectionSummaryOut(BaseModel):
+    """A section in the policy's table of contents."""
+
+    id: str
+    heading: str
+    path: list[str]
+    level: int
+    url: str
+
+
+class DocumentOut(BaseModel):
+    """A policy document's metadata and sections."""
+
+    name: str
+    title: str
+    date: str | None
+    authors: list[str]
+    last_updated: str | None
+    version: str
+    url: str
+    sections: list[SectionSummaryOut]
+
+
+class PolicyOut(DocumentOut):
+    """The default document, and the names of all documents."""
+
+    documents: list[str]
+
+
+class SectionDetailOut(SectionSummaryOut):
+    """One section, verbatim and rendered."""
+
+    document: str
+    markdown: str
+    html: str
+
+
+class ContactOut(BaseModel):
+    """How to reach the privacy team, read from the policy."""
+
+    organisation: str | None
+    address: list[str]
+    phone: str | None
+    email: str | None
+    website: str | None
+    section_id: str | None
+
+
+class StatusOut(BaseModel):
+    """A health answer."""
+
+    status: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong and how to fix it."""
+
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    fields: list[dict[str, str]] = Field(default_factory=list)
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every route."""
+
+    error: ErrorDetail
