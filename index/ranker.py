@@ -11,6 +11,7 @@ from rank_bm25 import BM25Okapi
 
 from index.passages import section_sentences
 from index.policy import Section
+from index.practices import Practices, default_practices
 from index.spelling import Speller
 from index.tokens import Analyzer, split_words
 
@@ -23,8 +24,9 @@ class Params:
 
     k1: float = 1.2
     b: float = 0.75
-    heading_weight: float = 2.0
-    synonym_weight: float = 0.5
+    heading_weight: int = 3
+    synonym_weight: float = 0.8
+    practice_weight: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,8 @@ def _idf(n_docs: int, doc_freq: int) -> float:
     return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def _field_scores(docs: list[list[str]], params: Params) -> dict[str, Vector]:
-    """rank-bm25 scores of every term of the field, one vector per term, idf kept positive."""
+def _term_scores(docs: list[list[str]], params: Params) -> dict[str, Vector]:
+    """rank-bm25 scores of every term over the sections, one vector per term, idf kept positive."""
     if not any(docs):
         return {}
     bm25 = BM25Okapi(docs, k1=params.k1, b=params.b)
@@ -90,32 +92,35 @@ class Ranker:
     """BM25 over one document's sections (body and heading fields), with synonyms and typos."""
 
     def __init__(
-        self, sections: tuple[Section, ...], analyzer: Analyzer, params: Params = Params()
+        self,
+        sections: tuple[Section, ...],
+        analyzer: Analyzer,
+        params: Params = Params(),
+        practices: Practices | None = None,
     ):
         self.sections = sections
         self.analyzer = analyzer
         self.params = params
+        self.practices = practices or default_practices()
         self.sentences = [section_sentences(s.markdown) for s in sections]
         body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
         heads = [analyzer.terms(" ".join(s.path)) for s in sections]
         self.lengths = [len(doc) for doc in body]
         n = len(sections)
         self._terms: dict[str, _Term] = {}
+        self._unknown_idf = _idf(n, 0)  # set before the early return: an empty corpus ranks too
         if n == 0:
             self.speller = Speller(())
             return
-        body_scores = _field_scores(body, params)
-        head_scores = _field_scores(heads, params)
-        occurs = _doc_sets([b + h for b, h in zip(body, heads, strict=True)])
-        zero = np.zeros(n)
+        # Heading words count `heading_weight` times, in the one rank-bm25 index: a single idf
+        # and a single saturation per term (summing two fields' BM25 would saturate twice).
+        docs = [b + h * params.heading_weight for b, h in zip(body, heads, strict=True)]
+        scores_by_term = _term_scores(docs, params)
         direct: dict[str, _Term] = {}
-        for term, docs in occurs.items():
+        for term, docs_with in _doc_sets(docs).items():
             presence = np.zeros(n)
-            presence[list(docs)] = 1.0
-            scores = body_scores.get(term, zero) + params.heading_weight * head_scores.get(
-                term, zero
-            )
-            direct[term] = _Term(scores, presence, _idf(n, len(docs)))
+            presence[list(docs_with)] = 1.0
+            direct[term] = _Term(scores_by_term[term], presence, _idf(n, len(docs_with)))
         self._terms = dict(direct)
         for group in analyzer.groups:
             members = [direct[t] for t in group if t in direct]
@@ -135,9 +140,27 @@ class Ranker:
                         np.maximum(own.presence, related_presence),
                         own.idf,
                     )
-        self._unknown_idf = _idf(n, 0)
+        self._practice = self._practice_scores(body, heads)
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
         self.speller = Speller([*words, *analyzer.vocabulary])
+
+    def _practice_scores(self, body: list[list[str]], heads: list[list[str]]) -> Vector:
+        """Per practice and section, a BM25-saturated count of the practice's cues."""
+        p = self.params
+        counts = np.array(
+            [
+                np.add(
+                    self.practices.counts(b), p.heading_weight * np.array(self.practices.counts(h))
+                )
+                for b, h in zip(body, heads, strict=True)
+            ],
+            dtype=np.float64,
+        ).T
+        lengths = np.array(
+            [len(b) + p.heading_weight * len(h) for b, h in zip(body, heads, strict=True)]
+        )
+        norm = p.k1 * (1 - p.b + p.b * lengths / max(float(lengths.mean()), 1.0))
+        return counts * (p.k1 + 1) / (counts + norm)
 
     def vocabulary(self) -> set[str]:
         """Every index term of this document, its own and its privacy-vocabulary relatives."""
@@ -167,6 +190,7 @@ class Ranker:
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
             terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
+        self._last_stems = stems
         return terms, unknown
 
     def rank(self, question: str, limit: int | None = None) -> Ranking:
@@ -176,12 +200,17 @@ class Ranker:
         if not known or not self.sections:
             return Ranking(tuple(terms), (), tuple(unknown))
         scores = np.sum([info.scores for _, info in known], axis=0)
+        topics = [i for i, c in enumerate(self.practices.counts(self._last_stems)) if c]
+        topical = np.zeros(len(scores))
+        if topics and self.params.practice_weight:
+            topical = self._practice[topics].sum(axis=0)
+            scores = scores + self.params.practice_weight * topical
         total_idf = sum(t.weight for t in terms) or 1.0
         coverage = np.sum([t.weight * info.presence for t, info in known], axis=0) / total_idf
         order = np.lexsort((np.arange(len(scores)), -scores))
         hits = []
         for i in order:
-            if coverage[i] <= 0.0:
+            if coverage[i] <= 0.0 and topical[i] <= 0.0:
                 continue
             matched = frozenset(t.term for t, info in known if info.presence[i] > 0.0)
             hits.append(Hit(self.sections[i], float(scores[i]), float(coverage[i]), matched))

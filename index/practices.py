@@ -1,0 +1,58 @@
+"""The practice layer: which privacy practices (collection, sharing, ...) a text is about."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+from index.tokens import Analyzer, default_analyzer
+
+
+class Practices:
+    """Counts cue words and phrases of each practice in a list of content stems."""
+
+    def __init__(self, cues: dict[str, list[str]], analyzer: Analyzer) -> None:
+        self.names = tuple(cues)
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for index, name in enumerate(self.names):
+            for cue in cues[name]:
+                stems = tuple(analyzer.content_stems(cue))
+                if stems:
+                    self._by_first.setdefault(stems[0], []).append((stems, index))
+        self.analyzer = analyzer
+
+    def counts(self, stems: list[str]) -> list[int]:
+        """How many cues of each practice occur in `stems` (a phrase counts once, not per word)."""
+        found = [0] * len(self.names)
+        for i, stem in enumerate(stems):
+            for cue, practice in self._by_first.get(stem, ()):
+                if tuple(stems[i : i + len(cue)]) == cue:
+                    found[practice] += 1
+        return found
+
+    def of_text(self, text: str) -> list[int]:
+        """Cue counts of a text."""
+        return self.counts(self.analyzer.content_stems(text))
+
+    def present(self, text: str) -> set[int]:
+        """The practices a text (a question) mentions at all."""
+        return {i for i, n in enumerate(self.of_text(text)) if n}
+
+
+def _load(raw: str) -> dict[str, list[str]]:
+    table = tomllib.loads(raw)
+    return {name: list(spec["cues"]) for name, spec in table.items()}
+
+
+@lru_cache(maxsize=1)
+def default_practices() -> Practices:
+    """The bundled practice vocabulary (built once)."""
+    raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
+    return Practices(_load(raw), default_analyzer())
+
+
+def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:
+    """Names for practice indices."""
+    return [practices.names[i] for i in sorted(indices)]
