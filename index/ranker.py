@@ -12,7 +12,7 @@ from rank_bm25 import BM25Okapi
 from index.passages import section_sentences
 from index.policy import Section
 from index.practices import Practices, default_practices
-from index.spelling import Speller
+from index.spelling import Speller, english_words
 from index.tokens import Analyzer, split_words
 
 Vector = NDArray[np.float64]
@@ -56,6 +56,7 @@ class Ranking:
     terms: tuple[QueryTerm, ...]
     hits: tuple[Hit, ...]
     unknown: tuple[str, ...]
+    uncovered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,9 @@ class Ranker:
         n = len(sections)
         self._terms: dict[str, _Term] = {}
         self._unknown_idf = _idf(n, 0)  # set before the early return: an empty corpus ranks too
+        self._covered = np.zeros(len(self.practices.names), dtype=bool)
+        self._practice = np.zeros((len(self.practices.names), n))
+        self._unknown_idf = _idf(n, 0)
         if n == 0:
             self.speller = Speller(())
             return
@@ -142,11 +146,18 @@ class Ranker:
                     )
         self._practice = self._practice_scores(body, heads)
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
-        self.speller = Speller([*words, *analyzer.vocabulary])
+        self.speller = Speller([*words, *analyzer.vocabulary], english_words())
 
     def _practice_scores(self, body: list[list[str]], heads: list[list[str]]) -> Vector:
         """Per practice and section, a BM25-saturated count of the practice's cues."""
         p = self.params
+        raw = np.array(
+            [
+                np.add(self.practices.counts(b), self.practices.counts(h))
+                for b, h in zip(body, heads, strict=True)
+            ]
+        )
+        self._covered = raw.max(axis=0) > 0
         counts = np.array(
             [
                 np.add(
@@ -162,12 +173,23 @@ class Ranker:
         norm = p.k1 * (1 - p.b + p.b * lengths / max(float(lengths.mean()), 1.0))
         return counts * (p.k1 + 1) / (counts + norm)
 
+    def best_for_practice(self, name: str) -> Section | None:
+        """The section most about a practice (e.g. "rights"), or None if no section is."""
+        if name not in self.practices.names or not self.sections:
+            return None
+        row = self._practice[self.practices.names.index(name)]
+        return self.sections[int(np.argmax(row))] if row.max() > 0 else None
+
     def vocabulary(self) -> set[str]:
         """Every index term of this document, its own and its privacy-vocabulary relatives."""
         return set(self._terms)
 
     def query_terms(self, question: str) -> tuple[list[QueryTerm], list[str]]:
         """The question's distinct terms (misspelled words corrected), and the words not known."""
+        terms, unknown, _ = self._analyse(question)
+        return terms, unknown
+
+    def _analyse(self, question: str) -> tuple[list[QueryTerm], list[str], list[str]]:
         analyzer = self.analyzer
         stems: list[str] = []
         typed_by_stem: dict[str, tuple[str, str]] = {}
@@ -190,17 +212,17 @@ class Ranker:
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
             terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
-        self._last_stems = stems
-        return terms, unknown
+        return terms, unknown, stems
 
     def rank(self, question: str, limit: int | None = None) -> Ranking:
         """Sections sharing a term with the question, by BM25 score; ties keep document order."""
-        terms, unknown = self.query_terms(question)
+        terms, unknown, stems = self._analyse(question)
         known = [(t, self._terms[t.term]) for t in terms if t.term in self._terms]
+        topics = [i for i, c in enumerate(self.practices.counts(stems)) if c]
+        uncovered = tuple(self.practices.names[i] for i in topics if not self._covered[i])
         if not known or not self.sections:
-            return Ranking(tuple(terms), (), tuple(unknown))
+            return Ranking(tuple(terms), (), tuple(unknown), uncovered)
         scores = np.sum([info.scores for _, info in known], axis=0)
-        topics = [i for i, c in enumerate(self.practices.counts(self._last_stems)) if c]
         topical = np.zeros(len(scores))
         if topics and self.params.practice_weight:
             topical = self._practice[topics].sum(axis=0)
@@ -216,4 +238,4 @@ class Ranker:
             hits.append(Hit(self.sections[i], float(scores[i]), float(coverage[i]), matched))
             if limit is not None and len(hits) >= limit:
                 break
-        return Ranking(tuple(terms), tuple(hits), tuple(unknown))
+        return Ranking(tuple(terms), tuple(hits), tuple(unknown), uncovered)

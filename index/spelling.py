@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
+
+from spellchecker import SpellChecker
+
+# A word this common in English is taken as meant, not as a typo of a policy word
+# ("compliant" is not "complaint"); rarer entries of the list include misspellings.
+MIN_ENGLISH_FREQUENCY = 50
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words, from the word list pyspellchecker ships (no download)."""
+    frequencies = SpellChecker(distance=1).word_frequency.dictionary
+    return frozenset(w for w, n in frequencies.items() if n >= MIN_ENGLISH_FREQUENCY)
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -44,8 +58,9 @@ def allowed_distance(word: str) -> int:
 class Speller:
     """Corrects a word to the most frequent vocabulary word within its allowed edit distance."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], english: frozenset[str] = frozenset()) -> None:
         self.counts = Counter(w for w in words if w.isalpha())
+        self.english = english
         self._index: dict[str, list[str]] = {}
         for word in self.counts:
             for key in _deletes(word, allowed_distance(word)):
@@ -53,9 +68,12 @@ class Speller:
         self._cache: dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
-        """The vocabulary word meant by `word`, `word` itself if known, or None if none is close."""
+        """The vocabulary word meant by `word`: itself if in the vocabulary, None if it is an
+        English word of its own or no vocabulary word is close."""
         if word in self.counts:
             return word
+        if word in self.english:
+            return None
         if word in self._cache:
             return self._cache[word]
         limit = allowed_distance(word)

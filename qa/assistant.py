@@ -9,7 +9,7 @@ from index.policy import Policy, Section
 from index.ranker import Hit, Params, QueryTerm, Ranker
 from index.tokens import Analyzer, default_analyzer
 from qa.answers import Action, Answer, PolicyInfo, SectionAnswer
-from qa.contact import ContactCard, read_contact_card
+from qa.contact import ContactCard, find_contact_section, read_contact_card
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
 from qa.render import render_markdown
@@ -69,6 +69,11 @@ class Assistant:
                 },
             )
         self.contact = read_contact_card(library.default)
+        self.contacts = {
+            name: section
+            for name, policy in library.documents.items()
+            if (section := find_contact_section(policy)) is not None
+        }
         self._single = len(self.documents) == 1
 
     def document(self, name: str | None) -> Policy:
@@ -117,33 +122,42 @@ class Assistant:
             )
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidQuestion(f"top_k: must be 1 to {MAX_TOP_K}, not {top_k}", "top_k")
-        names = [self.document(document).name] if document is not None else list(self.documents)
-        hits: list[tuple[Hit, str]] = []
-        terms = None
-        corrections: dict[str, str] = {}
+        home = self.document(document)
+        names = [home.name] if document is not None else list(self.documents)
+        # Intents are read from the words as typed and as corrected; the first document's
+        # corrections serve (every document shares the analyzer, so they rarely differ).
+        first = self.documents[names[0]].ranker
+        terms, _ = first.query_terms(text)
+        corrections = {t.typed: t.word for t in terms if t.typed != t.word}
+        intents = self.detector.detect(text, corrections)
+        preferred = self._action_sections(home.name, intents)
+        hits: list[Hit] = []
+        uncovered: set[str] = set()
         for name in names:
-            ranking = self.documents[name].ranker.rank(text, top_k)
-            hits.extend((hit, name) for hit in ranking.hits)
-            if terms is None:
-                terms = list(ranking.terms)
-            corrections.update({t.typed: t.word for t in ranking.terms if t.typed != t.word})
+            ranking = self.documents[name].ranker.rank(text, None if preferred else top_k)
+            hits.extend(ranking.hits)
+            if name == home.name:
+                uncovered.update(ranking.uncovered)
         if len(names) > 1:
             order = {name: i for i, name in enumerate(names)}
-            hits.sort(key=lambda h: (-h[0].score, order[h[1]], h[0].section.position))
-        hits = hits[:top_k]
-        intents = self.detector.detect(text, tuple(corrections.values()))
-        confidence = hits[0][0].coverage if hits else 0.0
-        answered = confidence >= self.min_confidence
+            hits.sort(key=lambda h: (-h.score, order[h.section.document], h.section.position))
+        hits = self._prefer(hits, preferred)[:top_k]
+        confidence = self._confidence(hits[0], terms, intents, preferred) if hits else 0.0
+        # A question about a practice the policy never mentions (children's data, fees,
+        # encryption, ...) is not answered from it, however many of its words match.
+        answered = confidence >= self.min_confidence and not uncovered
         if answered:
             message = ANSWERED
+        elif uncovered:
+            message = NOT_COVERED
         elif hits:
             message = RELATED
         elif terms:
             message = NOT_COVERED
         else:
             message = NO_TERMS
-        sections = tuple(self._section_answer(hit, terms or []) for hit, _ in hits)
-        top_policy = self.library.documents[hits[0][1]] if hits else self.document(document)
+        sections = tuple(self._section_answer(hit, terms) for hit in hits)
+        top_policy = self.library.documents[hits[0].section.document] if hits else home
         return Answer(
             question=question,
             answered=answered,
@@ -157,6 +171,50 @@ class Assistant:
             ),
             corrections=tuple(corrections.items()),
         )
+
+    def _action_sections(self, document: str, intents: Intents) -> list[Section]:
+        """Where the policy says how to act on the visitor's intent: its rights and contact
+        sections. A visitor who wants to exercise a right or reach a person is best answered
+        there, whatever words they used."""
+        found: list[Section] = []
+        if intents.wants_rights:
+            rights = self.documents[document].ranker.best_for_practice("rights")
+            if rights is not None:
+                found.append(rights)
+        if intents.wants_rights or intents.wants_contact:
+            contact = self.contacts.get(document)
+            if contact is not None and contact not in found:
+                found.append(contact)
+        return found
+
+    @staticmethod
+    def _prefer(hits: list[Hit], preferred: list[Section]) -> list[Hit]:
+        if not preferred:
+            return hits
+        by_id = {(h.section.document, h.section.id): h for h in hits}
+        first = [by_id.get((s.document, s.id)) or Hit(s, 0.0, 0.0, frozenset()) for s in preferred]
+        chosen = {(h.section.document, h.section.id) for h in first}
+        return first + [h for h in hits if (h.section.document, h.section.id) not in chosen]
+
+    @staticmethod
+    def _confidence(
+        top: Hit, terms: list[QueryTerm], intents: Intents, preferred: list[Section]
+    ) -> float:
+        """Share of the question's weighted terms that the top section explains; the words that
+        name an intent count as explained when the top section is where that intent is met."""
+        total = sum(t.weight for t in terms)
+        if not total:
+            return 0.0
+        explained = top.coverage
+        if preferred and top.section == preferred[0]:
+            cues = intents.cue_stems
+            extra = sum(
+                t.weight
+                for t in terms
+                if t.term not in top.matched and all(p in cues for p in t.term.split("_"))
+            )
+            explained += extra / total
+        return min(explained, 1.0)
 
     def _section_answer(self, hit: Hit, terms: list[QueryTerm]) -> SectionAnswer:
         section = hit.section

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -41,40 +42,79 @@ class Intents:
     names: tuple[str, ...]
     right: str | None
     wants_person: bool
+    cue_stems: frozenset[str] = frozenset()
+
+    @property
+    def wants_rights(self) -> bool:
+        """A data-subject right is asked about (one, several, or rights in general)."""
+        return any(name.startswith("rights") for name in self.names)
+
+    @property
+    def wants_contact(self) -> bool:
+        """The visitor wants to reach the privacy team, or to complain."""
+        return "contact" in self.names or "complaint" in self.names
+
+
+MAX_GAP = 3  # words that may stand between two words of a cue
 
 
 class IntentDetector:
-    """Matches a question's stems against the cues of qa/data/intents.toml."""
+    """Matches a question's words against the cues of qa/data/intents.toml: a cue matches when
+    its words appear in order, with at most MAX_GAP other words between two of them."""
 
     def __init__(self, cues: dict[str, list[str]], analyzer: Analyzer) -> None:
         self.analyzer = analyzer
         self._cues = {
-            name: [frozenset(self._stems(cue)) for cue in phrases] for name, phrases in cues.items()
+            name: [tuple(self._stems(cue)) for cue in phrases] for name, phrases in cues.items()
         }
 
-    def _stems(self, text: str) -> list[str]:
-        return [self.analyzer.stem(w.text) for w in split_words(text)]
+    def _stems(self, text: str, corrections: Mapping[str, str] | None = None) -> list[str]:
+        fix = corrections or {}
+        return [self.analyzer.stem(fix.get(w.text, w.text)) for w in split_words(text)]
 
-    def _matches(self, name: str, stems: frozenset[str]) -> bool:
-        return any(cue <= stems for cue in self._cues.get(name, ()))
+    @staticmethod
+    def _found(cue: tuple[str, ...], stems: list[str]) -> bool:
+        for start, stem in enumerate(stems):
+            if stem != cue[0]:
+                continue
+            at, ok = start, True
+            for word in cue[1:]:
+                window = stems[at + 1 : at + 2 + MAX_GAP]
+                if word not in window:
+                    ok = False
+                    break
+                at = at + 1 + window.index(word)
+            if ok:
+                return True
+        return False
 
-    def detect(self, question: str, corrected: tuple[str, ...] = ()) -> Intents:
-        """Intents of `question`; `corrected` adds the words that misspelled ones were taken for."""
-        stems = frozenset(self._stems(question)) | {self.analyzer.stem(w) for w in corrected}
-        rights = [r for r in RIGHTS if self._matches(r, stems)]
+    def _matched_cues(self, name: str, stems: list[str]) -> list[tuple[str, ...]]:
+        return [cue for cue in self._cues.get(name, ()) if self._found(cue, stems)]
+
+    def detect(self, question: str, corrections: Mapping[str, str] | None = None) -> Intents:
+        """Intents of `question`; `corrections` maps misspelled words to the words meant."""
+        stems = self._stems(question, corrections)
+        found = {name: cues for name in self._cues if (cues := self._matched_cues(name, stems))}
+        rights = [r for r in RIGHTS if r in found]
         if "limit" in rights and "restriction" in rights:
             rights.remove("restriction")
         names: list[str] = []
         right = rights[0] if len(rights) == 1 else None
         if right:
             names.append(f"rights:{right}")
-        elif rights or self._matches("general", stems):
+        elif rights or "general" in found:
             names.append("rights")
-        if self._matches("contact", stems):
-            names.append("contact")
-        if self._matches("complaint", stems):
+        if "complaint" in found:
             names.append("complaint")
-        return Intents(tuple(names), right, self._matches("person", stems))
+        if "contact" in found:
+            names.append("contact")
+        cue_stems = frozenset(
+            stem
+            for name in (*rights, "general", "contact", "complaint")
+            for cue in found.get(name, ())
+            for stem in cue
+        )
+        return Intents(tuple(names), right, "person" in found, cue_stems)
 
 
 @lru_cache(maxsize=1)
