@@ -19,8 +19,10 @@ class Practices:
         for index, name in enumerate(self.names):
             for cue in cues[name]:
                 stems = tuple(analyzer.content_stems(cue))
-                if stems:
-                    self._by_first.setdefault(stems[0], []).append((stems, index))
+                same_first = self._by_first.setdefault(stems[0], []) if stems else []
+                # Cues that stem alike (delete, deletion) are one cue: a word counts once.
+                if stems and (stems, index) not in same_first:
+                    same_first.append((stems, index))
         self.analyzer = analyzer
 
     def counts(self, stems: list[str]) -> list[int]:
