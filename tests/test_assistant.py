@@ -1,0 +1,296 @@
+"""Assistant.answer: sections in the policy's own words, intents, actions, contact, declines."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.library import load_library
+from index.passages import section_sentences
+from qa.answers import Answer
+from qa.assistant import NO_TERMS, NOT_COVERED, RELATED, Assistant
+from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
+from qa.intents import RIGHTS
+from qa.render import render_markdown
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def widgets() -> Assistant:
+    """An assistant over the small fixture policy of Example Widgets Ltd."""
+    return Assistant(load_library(DATA / "widgets-policy.md"))
+
+
+@pytest.fixture(scope="module")
+def acme() -> Assistant:
+    """An assistant over a directory: a privacy policy beside a cookie policy."""
+    return Assistant(load_library(DATA / "library"))
+
+
+RIGHT_QUESTIONS = [
+    ("Can I get a copy of my data?", "access"),
+    ("How do I correct inaccurate information about me?", "rectification"),
+    ("Please delete my account data", "erasure"),
+    ("Can I restrict the processing of my data?", "restriction"),
+    ("Can I export my data to another service?", "portability"),
+    ("I object to you processing my data", "objection"),
+    ("How do I withdraw my consent?", "withdraw_consent"),
+    ("Do not sell my personal information", "opt_out"),
+    ("Limit the use of my sensitive personal information", "limit"),
+]
+
+
+def kinds(answer: Answer) -> list[str]:
+    """The kinds of the answer's actions, in order."""
+    return [a.kind for a in answer.actions]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How long do you keep my data?", "data-retention"),
+        ("who can I contact about privacy", "contact-us"),
+        ("Is my data secure?", "data-security"),
+        ("Will this privacy policy change?", "changes-to-the-privacy-policy"),
+    ],
+)
+def test_bundled_policy_answers_plain_questions_with_the_obvious_section(
+    assistant: Assistant, question: str, expected: str
+) -> None:
+    answer = assistant.answer(question)
+    assert answer.answered
+    assert answer.sections[0].id == expected
+    assert answer.sections[0].url == f"/policy#{expected}"
+
+
+def test_a_section_is_returned_verbatim_with_safe_html_snippet_and_highlights(
+    widgets: Assistant,
+) -> None:
+    answer = widgets.answer("how long do you keep order records")
+    top = answer.sections[0]
+    section = widgets.section("how-long-we-keep-your-data")
+    assert top.id == section.id and top.heading == "How Long We Keep Your Data"
+    assert top.markdown == section.markdown
+    assert top.html == render_markdown(section.markdown)
+    assert top.document == "widgets-policy" and top.url == "/policy#how-long-we-keep-your-data"
+    assert top.score > 0 and 0 < top.coverage <= 1
+    assert top.snippet in section_sentences(section.markdown)
+    marked = {h.text.casefold() for h in top.highlights}
+    assert {"order", "records"} <= marked
+    for h in top.highlights:
+        assert top.snippet[h.start : h.end] == h.text
+        assert f"<mark>{h.text}</mark>" in top.snippet_html
+
+
+def test_answer_carries_policy_metadata_and_a_version_hash(widgets: Assistant) -> None:
+    answer = widgets.answer("cookies")
+    assert answer.policy.document == "widgets-policy"
+    assert answer.policy.title == "Widgets Privacy Notice"
+    assert answer.policy.last_updated == "March 3, 2025"
+    assert answer.policy.version == widgets.library.default.version
+    assert len(answer.policy.version) == 16
+
+
+def test_top_k_caps_the_number_of_sections(widgets: Assistant) -> None:
+    question = "order records postal address cookies consent"
+    assert len(widgets.answer(question, top_k=1).sections) == 1
+    assert len(widgets.answer(question, top_k=3).sections) == 3
+    assert len(widgets.answer(question, top_k=20).sections) <= 20
+
+
+def test_misspelled_words_are_corrected_and_reported(widgets: Assistant) -> None:
+    answer = widgets.answer("how long do you retian order recrods")
+    assert ("retian", "retain") in answer.corrections
+    assert ("recrods", "records") in answer.corrections
+    assert answer.sections[0].id == "how-long-we-keep-your-data"
+
+
+def test_an_intent_is_found_through_a_corrected_word(widgets: Assistant) -> None:
+    answer = widgets.answer("I want to delte my data")
+    assert ("delte", "delete") in answer.corrections
+    assert answer.intents == ("rights:erasure",)
+
+
+def test_a_synonym_finds_the_section_that_uses_another_word(widgets: Assistant) -> None:
+    # The policy says "retain" and "delete"; the visitor says "store" and "erase".
+    answer = widgets.answer("how long do you store order records before you erase them")
+    assert answer.sections[0].id == "how-long-we-keep-your-data"
+
+
+@pytest.mark.parametrize(("question", "right"), RIGHT_QUESTIONS)
+def test_each_right_is_detected_and_offered_as_a_rights_request(
+    widgets: Assistant, question: str, right: str
+) -> None:
+    answer = widgets.answer(question)
+    assert answer.intents == (f"rights:{right}",)
+    request = next(a for a in answer.actions if a.kind == "rights_request")
+    assert request.url == f"/rights-requests/new?right={right}"
+    assert request.right == right
+    assert request.to_dict()["right"] == right
+
+
+def test_every_right_has_a_test_question() -> None:
+    assert {right for _, right in RIGHT_QUESTIONS} == set(RIGHTS)
+
+
+def test_rights_in_general_are_plain_rights_and_the_request_names_no_right(
+    widgets: Assistant,
+) -> None:
+    for question in ("What are my rights under GDPR?", "Can I delete or correct my data?"):
+        answer = widgets.answer(question)
+        assert "rights" in answer.intents
+        assert not any(i.startswith("rights:") for i in answer.intents)
+        request = next(a for a in answer.actions if a.kind == "rights_request")
+        assert request.url == "/rights-requests/new" and request.right is None
+        assert "right" not in request.to_dict()
+
+
+def test_contact_and_complaint_intents(widgets: Assistant) -> None:
+    assert "contact" in widgets.answer("How can I contact your privacy team?").intents
+    assert "complaint" in widgets.answer("I want to file a complaint").intents
+    assert widgets.answer("how long do you keep order records").intents == ()
+
+
+def test_contact_action_comes_first_on_every_answer(widgets: Assistant) -> None:
+    for question in ("cookies", "what is the capital of peru", "the", "delete my data"):
+        first = widgets.answer(question).actions[0]
+        assert (first.kind, first.url) == ("contact", "/contact")
+        assert "rights_request" in kinds(widgets.answer(question))
+
+
+def test_escalation_is_offered_when_not_answered_or_a_person_is_asked_for(
+    widgets: Assistant,
+) -> None:
+    answered = widgets.answer("how long do you keep order records")
+    assert answered.answered and "escalate" not in kinds(answered)
+    declined = widgets.answer("what is the capital of peru")
+    assert not declined.answered and "escalate" in kinds(declined)
+    person = widgets.answer("I want to speak to someone about how long you keep order records")
+    assert person.answered and "escalate" in kinds(person)
+    escalate = next(a for a in person.actions if a.kind == "escalate")
+    assert escalate.url == "/escalations/new"
+
+
+def test_off_topic_question_is_declined_but_lists_related_sections(widgets: Assistant) -> None:
+    answer = widgets.answer("what colour are your garden gnomes")
+    assert not answer.answered
+    assert answer.message == RELATED
+    assert answer.confidence < 0.5
+    assert answer.sections, "sections sharing a term are offered as related"
+    for section in answer.sections:
+        assert section.matched_terms
+
+
+def test_question_sharing_no_term_is_not_covered_and_lists_nothing(widgets: Assistant) -> None:
+    answer = widgets.answer("what is the capital of peru")
+    assert (answer.answered, answer.confidence, answer.sections) == (False, 0.0, ())
+    assert answer.message == NOT_COVERED
+
+
+def test_question_of_stopwords_only_asks_for_a_real_question(widgets: Assistant) -> None:
+    answer = widgets.answer("what is the ???")
+    assert not answer.answered and answer.message == NO_TERMS
+
+
+def test_bundled_off_topic_question_is_declined(assistant: Assistant) -> None:
+    answer = assistant.answer("what is the weather like in paris tomorrow")
+    assert not answer.answered
+    assert "escalate" in kinds(answer)
+
+
+def test_contact_card_is_read_from_the_policy_not_from_code(
+    widgets: Assistant, assistant: Assistant
+) -> None:
+    card = widgets.contact_card()
+    assert card.organisation == "Example Widgets Ltd"
+    assert card.address == ("12 Orchard Lane", "Bristol BS1 4AA", "United Kingdom")
+    assert card.phone == "+44 117 496 0123"
+    assert card.email == "privacy@widgets.example"
+    assert card.website == "https://widgets.example"
+    assert card.section_id == "contact-us"
+    bundled = assistant.contact_card()
+    assert bundled.email == "privacy@openinfrastructure.co"
+    assert bundled.organisation == "Open Infrastructure Services, LLC"
+
+
+@pytest.mark.parametrize(
+    ("question", "top_k", "field"),
+    [
+        ("", 3, "question"),
+        ("   \n\t ", 3, "question"),
+        ("x" * 501, 3, "question"),
+        ("cookies", 0, "top_k"),
+        ("cookies", 21, "top_k"),
+    ],
+)
+def test_bad_input_raises_invalid_question_naming_the_field(
+    widgets: Assistant, question: str, top_k: int, field: str
+) -> None:
+    with pytest.raises(InvalidQuestion) as raised:
+        widgets.answer(question, top_k)
+    assert raised.value.field == field
+    assert raised.value.message.startswith(f"{field}:")
+
+
+def test_a_question_of_exactly_500_characters_is_accepted(widgets: Assistant) -> None:
+    question = ("cookies " * 70)[:500]
+    assert len(widgets.answer(question).sections) == 1
+
+
+def test_unknown_document_and_section_name_the_choices(widgets: Assistant) -> None:
+    with pytest.raises(UnknownDocument) as raised:
+        widgets.answer("cookies", document="nope")
+    assert raised.value.field == "document" and "widgets-policy" in raised.value.message
+    with pytest.raises(UnknownSection) as missing:
+        widgets.section("nope")
+    assert missing.value.field == "section" and "/api/policy" in missing.value.message
+
+
+def test_answers_from_several_documents_name_their_document(acme: Assistant) -> None:
+    answer = acme.answer("how do I block cookies in my browser")
+    top = answer.sections[0]
+    assert (top.document, top.id) == ("cookie-policy", "managing-cookies")
+    assert top.url == "/policy/cookie-policy#managing-cookies"
+    assert answer.policy.document == "cookie-policy"
+    assert answer.policy.title == "Acme Cookie Policy"
+    retention = acme.answer("how long do you keep my account records").sections[0]
+    assert (retention.document, retention.url) == ("privacy-policy", "/policy#data-retention")
+
+
+def test_document_filter_searches_only_that_document(acme: Assistant) -> None:
+    everywhere = acme.answer("keep account records cookies", top_k=10)
+    assert {s.document for s in everywhere.sections} == {"privacy-policy", "cookie-policy"}
+    only = acme.answer("keep account records cookies", top_k=10, document="cookie-policy")
+    assert only.sections and {s.document for s in only.sections} == {"cookie-policy"}
+    assert only.policy.document == "cookie-policy"
+
+
+def test_raw_html_in_a_policy_never_reaches_section_html_or_snippets() -> None:
+    unsafe = Assistant(load_library(DATA / "unsafe-policy.md"))
+    answer = unsafe.answer("hello world script click to win")
+    top = answer.sections[0]
+    assert "<script" in top.markdown  # verbatim source, for API clients that render it
+    for html in (top.html, top.snippet_html):
+        assert "<script" not in html and "<img" not in html
+        assert 'href="javascript:' not in html
+    assert "&lt;script&gt;" in top.html
+    assert 'href="https://example.org/rules"' in top.html
+
+
+def test_to_dict_has_every_field_of_the_api_answer(widgets: Assistant) -> None:
+    data = widgets.answer("Can I get a copy of my data?").to_dict()
+    assert {
+        "question",
+        "answered",
+        "confidence",
+        "message",
+        "intents",
+        "sections",
+        "actions",
+        "policy",
+    } <= set(data)
+    assert {"id", "document", "heading", "url", "score", "snippet", "highlights"} <= set(
+        data["sections"][0]
+    )
+    assert {"markdown", "html"} <= set(data["sections"][0])
+    assert {"title", "last_updated", "version"} <= set(data["policy"])
+    assert all({"kind", "label", "url"} <= set(a) for a in data["actions"])
