@@ -33,3 +33,29 @@ def client(assistant: Assistant) -> Iterator[TestClient]:
     """The real app in-process, over the bundled policy."""
     with TestClient(create_app(Settings(), assistant=assistant)) as test_client:
         yield test_client
+
+
+def client_over(name: str) -> Iterator[TestClient]:
+    """The real app in-process over a fixture policy (file or directory) in tests/data."""
+    settings = Settings().with_values(policy=DATA / name)
+    assistant = Assistant(load_library(settings.policy))
+    with TestClient(create_app(settings, assistant=assistant)) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def widgets_client() -> Iterator[TestClient]:
+    """The app over tests/data/widgets-policy.md (Example Widgets Ltd, its own contact card)."""
+    yield from client_over("widgets-policy.md")
+
+
+@pytest.fixture()
+def acme_client() -> Iterator[TestClient]:
+    """The app over tests/data/library: privacy-policy.md beside cookie-policy.md."""
+    yield from client_over("library")
+
+
+@pytest.fixture()
+def unsafe_client() -> Iterator[TestClient]:
+    """The app over tests/data/unsafe-policy.md: raw HTML and a javascript: link in the text."""
+    yield from client_over("unsafe-policy.md")

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from index.policy import Policy, Section
 from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
+from qa.errors import InvalidQuestion
 from web.deps import AssistantDep
 from web.responses import JSONResponse
 from web.schemas import (
@@ -72,6 +73,12 @@ async def ask_get(
     document: Annotated[str | None, Query(description="Search only this document.")] = None,
 ) -> Response:
     """The same as POST /api/ask, with the question in ?q=."""
+    if not q.strip():  # checked here so that the error names ?q=, not the body's "question"
+        raise InvalidQuestion(
+            "q: must contain some text, not only spaces; send a question of 1 to "
+            f"{MAX_QUESTION} characters in ?q=",
+            "q",
+        )
     answer = assistant.answer(q, top_k, document)
     return JSONResponse(answer.to_dict())
 

@@ -92,6 +92,10 @@ async def _domain(request: Request, exc: Exception) -> Response:
 
 
 _HTTP_CODES = {
+    400: (
+        "invalid_body",
+        'body: cannot be read; send UTF-8 JSON such as {"question": "..."}',
+    ),
     404: ("not_found", "no such route; GET /docs lists the API"),
     405: ("method_not_allowed", "this route does not take that method; GET /docs lists the API"),
     413: ("body_too_large", "the request body is too large"),
@@ -103,9 +107,14 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, default = _HTTP_CODES.get(exc.status_code, ("http_error", "the request failed"))
     detail: str = exc.detail if isinstance(exc.detail, str) and exc.detail else default
-    if detail in ("Not Found", "Method Not Allowed"):
+    field = None
+    if detail == "There was an error parsing the body":  # FastAPI's: names no field, no fix
+        detail, field = default, "body"
+    elif detail in ("Not Found", "Method Not Allowed"):
         detail = default
-    return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+    return error_response(
+        exc.status_code, code, detail, field, headers=getattr(exc, "headers", None)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

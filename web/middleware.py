@@ -34,6 +34,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -43,6 +44,16 @@ class BodyLimit:
                 if declared > self.max_bytes or declared < 0:
                     await self._refuse(send)
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        if chunked:
+            # A streamed body has no length to check up front, and once the app reads it a
+            # failure becomes the framework's 400: read it here first (it is small) and replay.
+            messages = await self._read_streamed(receive)
+            if messages is None:
+                await self._refuse(send)
+                return
+            receive = _replay(messages, receive)
         received = 0
         started = False
 
@@ -66,6 +77,21 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(send)
+
+    async def _read_streamed(self, receive: Receive) -> list[Message] | None:
+        """The body's messages up to the end (or a disconnect); None once over max_bytes."""
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _refuse(self, send: Send) -> None:
         message = f"body: is larger than {self.max_bytes} bytes; send a shorter request"
@@ -96,6 +122,16 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives back the messages already read, then the server's own."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
 
 
 class SecurityHeaders:

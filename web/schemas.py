@@ -15,7 +15,10 @@ class AskIn(BaseModel):
     question: str = Field(
         min_length=1, max_length=MAX_QUESTION, description="The question, as the visitor typed it."
     )
-    top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="How many sections to return at most.")
+    # strict: without it pydantic takes JSON true as 1 and false as 0.
+    top_k: int = Field(
+        3, ge=1, le=MAX_TOP_K, strict=True, description="How many sections to return at most."
+    )
     document: str | None = Field(None, description="Search only this document (by name).")
 
     @field_validator("question")
