@@ -1,0 +1,283 @@
+"""The `privacy-qa` command: index, ask, eval, settings in-process; the console script and
+`serve` as real subprocesses (a broken policy refused before binding, no addresses logged)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+from qa.settings import describe
+from tests.conftest import DATA
+
+ROOT = Path(__file__).parents[1]
+BROKEN = b"---\ntitle: Broken\n---\nJust text, no headings at all.\n"
+
+
+def console_script() -> str:
+    """The installed `privacy-qa` entry point beside this interpreter."""
+    beside = Path(sys.executable).with_name("privacy-qa")
+    found = str(beside) if beside.exists() else shutil.which("privacy-qa")
+    assert found, "the console script is not installed; run `make install`"
+    return found
+
+
+def clean_environ(tmp_path: Path, **values: str) -> dict[str, str]:
+    """This process's environment without PRIVACY_QA_* settings, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_QA_")}
+    env["PYTHONPATH"] = str(ROOT)  # the code under test, even beside another install
+    env["PRIVACY_QA_DATA_DIR"] = str(tmp_path / "data")
+    env.update(values)
+    return env
+
+
+@pytest.fixture()
+def widgets_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PRIVACY_QA_POLICY names the Example Widgets fixture policy for in-process runs."""
+    monkeypatch.setenv("PRIVACY_QA_POLICY", str(DATA / "widgets-policy.md"))
+    monkeypatch.setenv("PRIVACY_QA_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture()
+def broken_policy(tmp_path: Path) -> Path:
+    """A policy file with no sections."""
+    path = tmp_path / "broken-policy.md"
+    path.write_bytes(BROKEN)
+    return path
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on just now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.usefixtures("widgets_env")
+def test_index_lists_sections_with_ids_and_token_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("widgets-policy: 'Widgets Privacy Notice', last updated March 3, 2025")
+    for section_id in ("preamble", "what-we-collect", "cookies", "withdrawing-consent"):
+        assert section_id in out
+    assert "tokens  How Long We Keep Your Data" in out
+
+
+def test_index_lists_every_document_of_a_directory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRIVACY_QA_POLICY", str(DATA / "library"))
+    assert main(["index"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    documents = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    assert documents == ["privacy-policy", "cookie-policy"]
+
+
+def test_index_refuses_a_broken_policy_with_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], broken_policy: Path
+) -> None:
+    monkeypatch.setenv("PRIVACY_QA_POLICY", str(broken_policy))
+    assert main(["index"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("privacy-qa: error: ")
+    assert str(broken_policy) in lines[0] and "no sections" in lines[0]
+
+
+def test_a_bad_setting_stops_the_command_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRIVACY_QA_PORT", "eighty")
+    assert main(["index"]) == 2
+    assert "PRIVACY_QA_PORT" in capsys.readouterr().err
+
+
+def test_console_script_exits_non_zero_on_a_broken_policy(
+    tmp_path: Path, broken_policy: Path
+) -> None:
+    env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
+    done = subprocess.run(
+        [console_script(), "index"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert str(broken_policy) in done.stderr
+
+
+@pytest.mark.usefixtures("widgets_env")
+def test_ask_json_prints_the_api_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "how long do you keep order records", "--json", "--top-k", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["question"] == "how long do you keep order records"
+    assert data["answered"] is True
+    assert len(data["sections"]) == 2
+    assert data["sections"][0]["url"] == "/policy#how-long-we-keep-your-data"
+    assert data["actions"][0]["url"] == "/contact"
+
+
+@pytest.mark.usefixtures("widgets_env")
+def test_ask_prints_the_policy_words_with_highlights_and_next_steps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ask", "how do I withdraw my consent"]) == 0
+    out = capsys.readouterr().out
+    assert "## Withdrawing Consent  (/policy#withdrawing-consent" in out
+    assert "**withdraw**" in out
+    assert "intents: rights:withdraw_consent" in out
+    assert "/rights-requests/new?right=withdraw_consent" in out
+
+
+@pytest.mark.usefixtures("widgets_env")
+def test_ask_refuses_an_empty_question_or_unknown_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ask", "   "]) == 2
+    assert "question" in capsys.readouterr().err
+    assert main(["ask", "cookies", "--document", "nope"]) == 2
+    assert "document" in capsys.readouterr().err
+
+
+def test_eval_reports_the_metrics_on_a_question_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = DATA / "questions.jsonl"
+    results = tmp_path / "results.jsonl"
+    assert main(["eval", str(questions), "--json", "--results", str(results)]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert (summary["questions"], summary["answerable"], summary["unanswerable"]) == (4, 3, 1)
+    for metric in ("R@1", "R@3", "MRR", "intent_acc", "ans_declined"):
+        assert 0.0 <= summary[metric] <= 1.0
+    assert summary["unans_declined"] == 1.0  # the question shares no word with the policy
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["w-1", "w-2", "w-3", "w-4"]
+    ranks = [r["rank"] for r in rows if r["answerable"]]
+    assert summary["R@1"] == sum(r == 1 for r in ranks) / 3
+    assert summary["R@3"] == sum(r is not None and r <= 3 for r in ranks) / 3
+    assert main(["eval", str(questions)]) == 0
+    table = capsys.readouterr().out
+    assert "R@1" in table and "unans_declined" in table
+
+
+def test_eval_on_a_missing_file_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(tmp_path / "nope.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.jsonl" in err
+
+
+def test_settings_command_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    for name, _, _ in describe():
+        assert name in out
+
+
+def test_serve_refuses_a_broken_policy_before_binding_the_port(
+    tmp_path: Path, broken_policy: Path
+) -> None:
+    # Hold the port: a server that bound first would fail on the port, not on the policy.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
+        done = subprocess.run(
+            [console_script(), "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert str(broken_policy) in done.stderr and "no sections" in done.stderr
+    assert "address already in use" not in done.stderr.lower()
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """`privacy-qa serve` over the widgets policy on a free port; stopped after the test."""
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(DATA / "widgets-policy.md"))
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [console_script(), "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:  # not listening yet
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not start: {log.read_text()}")
+            time.sleep(0.05)  # poll again: the condition is /healthz answering 200
+        yield port, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def request(
+    port: int, method: str, path: str, body: dict[str, object] | None = None
+) -> tuple[int, dict[str, object]]:
+    """One request from 127.0.0.2, so that the client's address is easy to look for in logs."""
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=("127.0.0.2", 0)
+    )
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        headers = {"content-type": "application/json"} if payload else {}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        data: dict[str, object] = json.loads(response.read())
+        return response.status, data
+    finally:
+        conn.close()
+
+
+def test_serve_answers_over_http_and_logs_no_address_or_question(
+    server: tuple[int, Path],
+) -> None:
+    port, log = server
+    assert request(port, "GET", "/healthz") == (200, {"status": "ok"})
+    assert request(port, "GET", "/readyz") == (200, {"status": "ready"})
+    question = "how long do you keep order records zanzibar"
+    status, data = request(port, "POST", "/api/ask", {"question": question})
+    assert status == 200 and data["question"] == question
+    sections = data["sections"]
+    assert isinstance(sections, list) and sections[0]["id"] == "how-long-we-keep-your-data"
+    status, data = request(port, "GET", "/api/ask?q=zanzibar+cookies")
+    assert status == 200
+    status, _ = request(port, "POST", "/api/ask", {"question": ""})
+    assert status == 422
+    text = log.read_text()
+    assert "127.0.0.2" not in text
+    assert "zanzibar" not in text and "/api/ask" not in text
