@@ -14,6 +14,7 @@ from index.library import Library, load_library
 from index.policy import PolicyError
 from index.ranker import Params
 from qa.assistant import Assistant
+from qa.casework_cli import add_commands as add_casework_commands
 from qa.errors import QAError
 from qa.evaluation import (
     EvalError,
@@ -129,9 +130,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     """List every setting with its default, current value and help."""
-    current = settings.to_environ()
     for name, default, help_text in describe():
-        print(f"{name}\n    {help_text}\n    default: {default}; now: {current[name]}")
+        now = settings.shown(name.removeprefix("PRIVACY_QA_").lower())
+        print(f"{name}\n    {help_text}\n    default: {default}; now: {now}")
     return 0
 
 
@@ -178,6 +179,8 @@ def parser() -> argparse.ArgumentParser:
 
     settings_cmd = commands.add_parser("settings", help="list every setting and its value")
     settings_cmd.set_defaults(run=cmd_settings)
+
+    add_casework_commands(commands)
     return top
 
 

@@ -36,3 +36,36 @@ class SettingsError(QAError):
     """A setting has a bad value; the message names the environment variable."""
 
     code = "bad_setting"
+
+
+class NotFound(QAError):
+    """No such record, or the token does not match it (the two look the same from outside)."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(QAError):
+    """The request cannot be carried out in the record's present state."""
+
+    code = "conflict"
+    status = 409
+
+
+class BadTransition(Conflict):
+    """A status change the rules do not allow, e.g. from completed back to in_progress."""
+
+    code = "bad_transition"
+
+
+class IdempotencyMismatch(QAError):
+    """An Idempotency-Key was used before with a different body."""
+
+    code = "idempotency_key_reused"
+    status = 422
+
+
+class HeaderInjection(QAError):
+    """A CR or LF in a value bound for a mail header (name, subject, address)."""
+
+    code = "header_injection"

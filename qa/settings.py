@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa.errors import SettingsError
+from qa.errors import QAError, SettingsError
 
 PREFIX = "PRIVACY_QA_"
 
@@ -38,6 +38,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be a number above 0")
+    return number
+
+
 def _fraction(value: str) -> float:
     number = float(value)
     if not 0.0 <= number <= 1.0:
@@ -59,8 +66,66 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _setting(default: Any, help: str, parse: Callable[[str], Any] = str) -> Any:
-    return field(default=default, metadata={"help": help, "parse": parse})
+def _bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _address(value: str) -> str:
+    from qa.mail import check_address  # mail imports nothing from settings; no cycle
+
+    try:
+        return check_address(value, "address")
+    except QAError as exc:
+        raise ValueError("must be one e-mail address such as privacy@example.com") from exc
+
+
+def _optional_address(value: str) -> str | None:
+    return _address(value) if value else None
+
+
+def _database_url(value: str) -> str:
+    if "://" not in value:
+        raise ValueError(
+            "must be a SQLAlchemy URL such as postgresql+psycopg://user@host:5432/db "
+            "or sqlite:////path/to/file.sqlite3"
+        )
+    return value
+
+
+def _api_keys(value: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    if any(len(k) < 16 for k in keys):
+        raise ValueError(
+            "each key must be at least 16 characters; make one with `openssl rand -hex 24`"
+        )
+    return keys
+
+
+def _fernet_keys(value: str) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ValueError(
+                "must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated, newest "
+                'first; make one with `python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`'
+            ) from None
+    return keys
+
+
+def _setting(
+    default: Any, help: str, parse: Callable[[str], Any] = str, *, secret: bool = False
+) -> Any:
+    return field(default=default, metadata={"help": help, "parse": parse, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -86,6 +151,65 @@ class Settings:
         "Share of a question's weighted terms (0 to 1) the best section must contain for the "
         "question to count as answered; below it the visitor is offered a person.",
         _fraction,
+    )
+    data_dir: Path = _setting(
+        Path("data"),
+        "Folder for the embedded SQLite database and, with no SMTP host, the outgoing mail "
+        "(.eml files).",
+        _path,
+    )
+    database_url: str | None = _setting(
+        None,
+        "Database URL, e.g. postgresql+psycopg://user@host:5432/db for several servers "
+        "(default: a SQLite file in the data folder).",
+        _database_url,
+    )
+    smtp_host: str | None = _setting(
+        None, "SMTP server for outgoing mail (default: none; mail is written as .eml files)."
+    )
+    smtp_port: int = _setting(25, "SMTP server port.", _port)
+    smtp_username: str | None = _setting(None, "SMTP user name, if the server needs a login.")
+    smtp_password: str | None = _setting(
+        None, "SMTP password, if the server needs a login.", secret=True
+    )
+    smtp_starttls: bool = _setting(
+        False, "Upgrade the SMTP connection with STARTTLS before logging in (true/false).", _bool
+    )
+    mail_from: str = _setting(
+        "privacy-qa@localhost", "Sender address of the mail the assistant sends.", _address
+    )
+    privacy_email: str | None = _setting(
+        None,
+        "Where rights requests and escalations go (default: the e-mail of the policy's "
+        "contact section).",
+        _optional_address,
+    )
+    api_keys: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated keys for the support API (Authorization: Bearer KEY); none: the "
+        "support API is off.",
+        _api_keys,
+        secret=True,
+    )
+    verification_ttl_hours: int = _setting(
+        72, "Hours a rights request's e-mail verification link stays valid.", _positive_int
+    )
+    retention_days: int = _setting(
+        365,
+        "Days a closed request's personal data is kept before `privacy-qa purge` erases it.",
+        _positive_int,
+    )
+    mail_retry_seconds: float = _setting(
+        5.0,
+        "First retry delay of a mail that failed; it doubles with each try, up to one hour.",
+        _positive_float,
+    )
+    encryption_key: tuple[str, ...] = _setting(
+        (),
+        "Fernet keys (comma-separated, newest first) to encrypt requesters' e-mail, name and "
+        "details at rest (default: not encrypted).",
+        _fernet_keys,
+        secret=True,
     )
     log_level: str = _setting(
         "info", "Log level: critical, error, warning, info or debug.", _log_level
@@ -113,8 +237,28 @@ class Settings:
     def to_environ(self) -> dict[str, str]:
         """The environment that reproduces these settings (for server worker processes)."""
         return {
-            PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in dataclasses.fields(self)
+            PREFIX + f.name.upper(): _unparse(getattr(self, f.name))
+            for f in dataclasses.fields(self)
         }
+
+    def shown(self, name: str) -> str:
+        """A setting's value for display; for a secret, only whether it is set."""
+        f = next(f for f in dataclasses.fields(self) if f.name == name)
+        value = _unparse(getattr(self, name))
+        if f.metadata.get("secret"):
+            return "(set)" if value else "(not set)"
+        return value
+
+
+def _unparse(value: Any) -> str:
+    # The inverse of the parsers: None is unset, tuples are comma-separated lists.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def describe() -> list[tuple[str, str, str]]:
@@ -122,6 +266,6 @@ def describe() -> list[tuple[str, str, str]]:
     rows = []
     for f in dataclasses.fields(Settings):
         default = f.default
-        shown = "the bundled privacy policy" if f.name == "policy" else str(default)
+        shown = "the bundled privacy policy" if f.name == "policy" else _unparse(default) or "none"
         rows.append((PREFIX + f.name.upper(), shown, f.metadata["help"]))
     return rows

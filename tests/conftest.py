@@ -15,6 +15,9 @@ from web.app import create_app
 
 DATA = Path(__file__).parent / "data"
 
+# Fixtures of the casework tests: a real SMTP server, SQLite and PostgreSQL stores.
+pytest_plugins = ["tests.casework"]
+
 
 @pytest.fixture(scope="session")
 def library() -> Library:
@@ -29,9 +32,9 @@ def assistant(library: Library) -> Assistant:
 
 
 @pytest.fixture()
-def client(assistant: Assistant) -> Iterator[TestClient]:
-    """The real app in-process, over the bundled policy."""
-    with TestClient(create_app(Settings(), assistant=assistant)) as test_client:
+def client(assistant: Assistant, tmp_path: Path) -> Iterator[TestClient]:
+    """The real app in-process, over the bundled policy (its database in a fresh folder)."""
+    with TestClient(create_app(Settings(data_dir=tmp_path), assistant=assistant)) as test_client:
         yield test_client
 
 

@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from index.library import load_library
 from qa.assistant import Assistant
 from qa.settings import Settings
-from web import api, chat, pages
+from qa.store import Store
+from web import api, chat, escalations, pages, rights, support
 from web.errors import install_error_handlers
 from web.middleware import BodyLimit, SecurityHeaders
+from web.services import casework_lifespan
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -22,7 +24,10 @@ def build_assistant(settings: Settings) -> Assistant:
     return Assistant(load_library(settings.policy), min_confidence=settings.min_confidence)
 
 
-def create_app(settings: Settings, *, assistant: Assistant | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, assistant: Assistant | None = None, store: Store | None = None
+) -> FastAPI:
+    # `store`: tests pass one in; otherwise the lifespan opens the one the settings name.
     """A new app answering from `assistant`, or from the policy the settings name."""
     app = FastAPI(
         title="privacy-qa",
@@ -30,6 +35,7 @@ def create_app(settings: Settings, *, assistant: Assistant | None = None) -> Fas
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        lifespan=casework_lifespan(settings, store),
     )
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
@@ -37,6 +43,9 @@ def create_app(settings: Settings, *, assistant: Assistant | None = None) -> Fas
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
+    app.include_router(rights.router)
+    app.include_router(escalations.router)
+    app.include_router(support.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     docs_assets = _swagger_assets()
     if docs_assets:

@@ -18,6 +18,21 @@ _FIXES = {
     "q": "send a question of 1 to 500 characters in ?q=",
     "top_k": "use a whole number from 1 to 20",
     "document": "use a document name from GET /api/policy",
+    "right": "use one of access, rectification, erasure, restriction, portability, objection, "
+    "withdraw_consent, opt_out, limit",
+    "jurisdiction": "use gdpr, uk_gdpr, ccpa or other",
+    "name": "give your name: 1 to 200 characters on one line",
+    "email": "give one e-mail address such as ana@example.com",
+    "details": "keep the details to 5000 characters",
+    "consent": "send true to let the privacy team reply to the address",
+    "transcript": 'send at most 10 turns of {"question": ..., "answer": ...}',
+    "token": "use the whole link from the e-mail",
+    "status": "use received, verified, in_progress, extended, completed, denied or withdrawn",
+    "reason": "give a reason of 1 to 2000 characters",
+    "note": "give a note of 1 to 5000 characters",
+    "questions": "send a list of 1 to 50 questions",
+    "due_before": "use a date such as 2026-03-31",
+    "idempotency-key": "use 1 to 255 visible ASCII characters, e.g. a UUID",
 }
 
 _STATUS_CODES = {
@@ -96,6 +111,8 @@ _HTTP_CODES = {
         "invalid_body",
         'body: cannot be read; send UTF-8 JSON such as {"question": "..."}',
     ),
+    401: ("unauthorized", "send Authorization: Bearer KEY with a key from PRIVACY_QA_API_KEYS"),
+    403: ("forbidden", "this route is not enabled"),
     404: ("not_found", "no such route; GET /docs lists the API"),
     405: ("method_not_allowed", "this route does not take that method; GET /docs lists the API"),
     413: ("body_too_large", "the request body is too large"),

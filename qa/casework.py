@@ -1,0 +1,66 @@
+"""The casework desk: the store, the outbox, rights requests and escalations, built together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from qa.assistant import Assistant
+from qa.errors import SettingsError
+from qa.escalations import Escalations
+from qa.outbox import Outbox, transport_for
+from qa.requests import RightsRequests
+from qa.settings import Settings
+from qa.store import Store, open_store
+
+
+@dataclass
+class Casework:
+    """Everything that receives, stores and mails requests; the server and the CLI share it."""
+
+    store: Store
+    outbox: Outbox
+    rights: RightsRequests
+    escalations: Escalations
+    owns_store: bool
+
+    def close(self) -> None:
+        """Close the store if this desk opened it."""
+        if self.owns_store:
+            self.store.close()
+
+
+def privacy_address(settings: Settings, assistant: Assistant) -> str:
+    """Where requests go: PRIVACY_QA_PRIVACY_EMAIL, else the policy's contact e-mail."""
+    address = settings.privacy_email or assistant.contact_card().email
+    if not address:
+        raise SettingsError(
+            "PRIVACY_QA_PRIVACY_EMAIL is not set and the policy's contact section gives no "
+            "e-mail address; set PRIVACY_QA_PRIVACY_EMAIL",
+            "PRIVACY_QA_PRIVACY_EMAIL",
+        )
+    return address
+
+
+def open_casework(settings: Settings, assistant: Assistant, store: Store | None = None) -> Casework:
+    """Open the store the settings name (unless one is given) and build the desk over it."""
+    privacy_email = privacy_address(settings, assistant)
+    owns_store = store is None
+    store = store or open_store(settings)
+    outbox = Outbox(
+        store,
+        transport_for(settings),
+        settings.mail_from,
+        retry_seconds=settings.mail_retry_seconds,
+    )
+    rights = RightsRequests(
+        store,
+        outbox,
+        public_url=settings.public_url,
+        privacy_email=privacy_email,
+        verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+    )
+    escalations = Escalations(
+        store, outbox, assistant, public_url=settings.public_url, privacy_email=privacy_email
+    )
+    return Casework(store, outbox, rights, escalations, owns_store)

@@ -1,0 +1,166 @@
+"""The casework commands of `privacy-qa`: requests, outbox, purge, db."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from index.library import load_library
+from qa.assistant import Assistant
+from qa.casework import Casework, open_casework
+from qa.requests import STATUSES
+from qa.retention import erase_requester, purge
+from qa.settings import Settings
+from qa.store import database_url, open_store
+
+
+def _casework(settings: Settings) -> Casework:
+    assistant = Assistant(load_library(settings.policy), min_confidence=settings.min_confidence)
+    return open_casework(settings, assistant)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the database schema to the newest revision."""
+    open_store(settings).close()
+    url = make_url(database_url(settings)).render_as_string(hide_password=True)
+    print(f"database {url} is up to date")
+    return 0
+
+
+def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List rights requests, soonest due first (no personal data: use `show`)."""
+    casework = _casework(settings)
+    try:
+        items = casework.rights.list(args.status, args.due_before, args.limit)
+    finally:
+        casework.close()
+    if args.json:
+        _print_json([r.support_dict() for r in items])
+        return 0
+    print(f"{'reference':<16} {'right':<17} {'law':<8} {'status':<12} {'due':<10}")
+    for r in items:
+        print(
+            f"{r.reference:<16} {r.right:<17} {r.jurisdiction:<8} {r.status:<12} "
+            f"{r.due_at.isoformat():<10}"
+        )
+    print(f"{len(items)} request(s)")
+    return 0
+
+
+def cmd_requests_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Show one request in full."""
+    casework = _casework(settings)
+    try:
+        request = casework.rights.get(args.reference)
+    finally:
+        casework.close()
+    data = request.support_dict()
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        if value not in (None, "", []):
+            shown = ", ".join(value) if isinstance(value, list) else value
+            text = str(shown).rstrip("\n").replace("\n", "\n" + " " * 18)
+            print(f"{key + ':':<17} {text}")
+    return 0
+
+
+def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
+    """Change a request's status and/or add a note; the requester is told of a new status."""
+    casework = _casework(settings)
+    try:
+        request = casework.rights.update(
+            args.reference, status=args.status, reason=args.reason, note=args.note
+        )
+        delivery = casework.outbox.deliver_due()
+    finally:
+        casework.close()
+    print(f"{request.reference}: {request.status}, due {request.due_at.isoformat()}")
+    if delivery.failed:
+        print(f"{delivery.failed} mail(s) not sent yet; see `privacy-qa outbox`")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """List mail not yet delivered; --retry-now sends it all now."""
+    casework = _casework(settings)
+    try:
+        if args.retry_now:
+            delivery = casework.outbox.retry_now()
+            print(f"sent {delivery.sent}, failed {delivery.failed}")
+        pending = casework.outbox.pending()
+    finally:
+        casework.close()
+    for mail in pending:
+        print(
+            f"{mail.reference:<16} {mail.kind:<13} tries {mail.attempts:<3} "
+            f"next {mail.next_attempt_at.isoformat(timespec='seconds')}  "
+            f"{mail.last_error or ''}  {mail.message_id}"
+        )
+    print(f"{len(pending)} mail(s) pending")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase one requester's data (--email), or all personal data past the retention period."""
+    store = open_store(settings)
+    try:
+        if args.email:
+            erased = erase_requester(store, args.email)
+        else:
+            erased = purge(store, settings.retention_days)
+    finally:
+        store.close()
+    print(
+        f"erased personal data of {erased.rights_requests} request(s), "
+        f"{erased.escalations} escalation(s) and {erased.mails} mail(s)"
+    )
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    """Add the casework subcommands to the `privacy-qa` parser."""
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the schema to the newest revision")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+
+    requests = commands.add_parser("requests", help="rights requests")
+    request_commands = requests.add_subparsers(dest="requests_command", required=True)
+    listing = request_commands.add_parser("list", help="list requests, soonest due first")
+    listing.add_argument("--status", choices=STATUSES, help="only this status")
+    listing.add_argument(
+        "--due-before", type=date.fromisoformat, help="only those due before YYYY-MM-DD"
+    )
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    listing.add_argument("--json", action="store_true", help="print JSON, with personal data")
+    listing.set_defaults(run=cmd_requests_list)
+    show = request_commands.add_parser("show", help="show one request in full")
+    show.add_argument("reference", help="e.g. RR-2026-000001")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=cmd_requests_show)
+    change = request_commands.add_parser("update", help="change status, add a note")
+    change.add_argument("reference", help="e.g. RR-2026-000001")
+    change.add_argument("--status", choices=STATUSES, help="the new status")
+    change.add_argument("--reason", help="why (needed for extended and denied)")
+    change.add_argument("--note", help="an internal note to add")
+    change.set_defaults(run=cmd_requests_update)
+
+    outbox = commands.add_parser("outbox", help="mail not yet delivered")
+    outbox.add_argument("--retry-now", action="store_true", help="send every pending mail now")
+    outbox.set_defaults(run=cmd_outbox)
+
+    purge_cmd = commands.add_parser(
+        "purge", help="erase personal data past PRIVACY_QA_RETENTION_DAYS, or one requester's"
+    )
+    purge_cmd.add_argument("--email", help="erase this requester's data now (erasure request)")
+    purge_cmd.set_defaults(run=cmd_purge)

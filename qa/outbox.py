@@ -1,0 +1,402 @@
+"""The transactional mail outbox: mail is stored with the request it belongs to, then delivered.
+
+A mail row is written in the same transaction as its request, so a request is never kept
+without its mail nor a mail sent for a request that was rolled back. A sender claims due rows
+with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers anyway), sends
+them, and marks each one sent; a failed mail is tried again after a back-off that doubles up to
+an hour. Each mail has one Message-ID for life, so in the one case a mail can go twice (the
+sender dies between the SMTP server's acceptance and the mark), the receiver sees a duplicate
+of the same message, not a second message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Connection, func, or_, select, update
+
+from qa.settings import Settings
+from qa.store import Store, data_folder, outbox, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+LEASE = timedelta(minutes=2)
+BATCH = 50
+IDLE_POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A mail claimed for sending."""
+
+    id: int
+    message_id: str
+    recipient: str
+    raw: bytes
+    lease_owner: str
+
+
+@dataclass(frozen=True)
+class PendingMail:
+    """A mail not yet delivered, as `privacy-qa outbox` lists it (no addresses)."""
+
+    message_id: str
+    kind: str
+    reference: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one round of sending did."""
+
+    sent: int
+    failed: int
+
+
+class Transport(Protocol):
+    """Hands messages to the outside world; raises on failure."""
+
+    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
+        """Send each mail; map its id to None when sent, or to a short error (no addresses)."""
+        ...
+
+
+class SmtpTransport:
+    """Delivery through an SMTP server (smtplib, in the sender's worker thread)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.starttls = starttls
+        self.timeout = timeout
+
+    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
+        """One connection for the batch; a mail refused by the server fails alone."""
+        results: dict[int, str | None] = {}
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                for mail in mails:
+                    try:
+                        smtp.sendmail(sender, [mail.recipient], mail.raw)
+                        results[mail.id] = None
+                    except smtplib.SMTPResponseException as exc:
+                        results[mail.id] = f"SMTP {exc.smtp_code}"
+                    except smtplib.SMTPRecipientsRefused:
+                        results[mail.id] = "SMTP recipient refused"
+        except (OSError, smtplib.SMTPException) as exc:
+            # Server unreachable or the session broke: every mail not yet accepted is retried.
+            error = _describe(exc)
+            for mail in mails:
+                results.setdefault(mail.id, error)
+        return results
+
+
+class FileTransport:
+    """The embedded default: each mail is written as an .eml file (named by its Message-ID)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
+        """Write each mail atomically; a mail written twice lands on the same file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        results: dict[int, str | None] = {}
+        for mail in mails:
+            name = hashlib.sha256(mail.message_id.encode()).hexdigest()[:24] + ".eml"
+            temporary = self.folder / f".{name}.tmp"
+            try:
+                with open(temporary, "wb") as handle:
+                    handle.write(mail.raw)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.folder / name)
+                results[mail.id] = None
+            except OSError as exc:
+                results[mail.id] = _describe(exc)
+        return results
+
+
+def _describe(exc: BaseException) -> str:
+    # Class and SMTP code only: server messages may quote addresses, which must not be stored.
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}" + (f" (SMTP {code})" if code else "")
+
+
+def transport_for(settings: Settings) -> Transport:
+    """SMTP when PRIVACY_QA_SMTP_HOST is set, otherwise .eml files under the data folder."""
+    if settings.smtp_host:
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+    return FileTransport(data_folder(settings) / "mail")
+
+
+class Outbox:
+    """Stores mail with its request and delivers it, with retries and exponential back-off."""
+
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        sender: str,
+        *,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.sender = sender
+        self.retry = timedelta(seconds=retry_seconds)
+
+    def enqueue(self, conn: Connection, message: EmailMessage, kind: str, reference: str) -> str:
+        """Add a mail in the caller's transaction; it is sent only if that transaction commits."""
+        now = utcnow()
+        message_id = str(message["Message-ID"])
+        conn.execute(
+            outbox.insert().values(
+                message_id=message_id,
+                kind=kind,
+                reference=reference,
+                recipient=self.store.cipher.seal(_envelope_recipient(message)),
+                raw=self.store.cipher.seal(message.as_bytes().decode("utf-8")),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        return message_id
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait before try number `attempts` + 1: doubling from the first delay, at most 1 h."""
+        return min(self.retry * (1 << min(max(attempts - 1, 0), 30)), MAX_BACKOFF)
+
+    def claim(self, now: datetime | None = None, limit: int = BATCH) -> list[OutgoingMail]:
+        """Lease up to `limit` due mails to this caller (others skip them until the lease ends)."""
+        now = now or utcnow()
+        owner = uuid.uuid4().hex
+        with self.store.transaction() as conn:
+            ids = (
+                conn.execute(
+                    select(outbox.c.id)
+                    .where(
+                        outbox.c.status == "pending",
+                        outbox.c.next_attempt_at <= now,
+                        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+                    )
+                    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return []
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(lease_owner=owner, lease_until=now + LEASE)
+            )
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.message_id, outbox.c.recipient, outbox.c.raw)
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.id)
+            ).all()
+        cipher = self.store.cipher
+        return [
+            OutgoingMail(
+                row.id,
+                row.message_id,
+                cipher.open(row.recipient) or "",
+                (cipher.open(row.raw) or "").encode("utf-8"),
+                owner,
+            )
+            for row in rows
+        ]
+
+    def deliver_due(self, now: datetime | None = None) -> Delivery:
+        """Send every mail that is due, batch by batch; what fails is scheduled again."""
+        sent = failed = 0
+        while True:
+            mails = self.claim(now)
+            if not mails:
+                return Delivery(sent, failed)
+            results = self.transport.send(self.sender, mails)
+            done = utcnow()
+            with self.store.transaction() as conn:
+                for mail in mails:
+                    error = results.get(mail.id, "not attempted")
+                    mine = (outbox.c.id == mail.id) & (outbox.c.lease_owner == mail.lease_owner)
+                    if error is None:
+                        conn.execute(
+                            update(outbox)
+                            .where(mine)
+                            .values(status="sent", sent_at=done, lease_owner=None, lease_until=None)
+                        )
+                        sent += 1
+                        continue
+                    attempts = (
+                        conn.execute(select(outbox.c.attempts).where(mine)).scalar_one_or_none()
+                        or 0
+                    ) + 1
+                    conn.execute(
+                        update(outbox)
+                        .where(mine)
+                        .values(
+                            attempts=attempts,
+                            next_attempt_at=done + self.backoff(attempts),
+                            last_error=error[:200],
+                            lease_owner=None,
+                            lease_until=None,
+                        )
+                    )
+                    failed += 1
+            if failed:
+                log.warning("outbox: %d mail(s) not delivered; will retry", failed)
+                # One failing round is enough: the rest waits for its back-off.
+                return Delivery(sent, failed)
+
+    def pending(self) -> list[PendingMail]:
+        """Mail not yet delivered, oldest first."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.status == "pending")
+                .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            ).all()
+        return [
+            PendingMail(
+                r.message_id, r.kind, r.reference, r.attempts, r.next_attempt_at, r.last_error
+            )
+            for r in rows
+        ]
+
+    def count(self, status: str) -> int:
+        """How many mails have `status` (pending or sent)."""
+        with self.store.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.status == status)
+                ).scalar_one()
+            )
+
+    def soonest(self) -> datetime | None:
+        """When the next pending mail is due, or None when nothing is pending."""
+        with self.store.engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+            ).scalar_one_or_none()
+        return value
+
+    def retry_now(self) -> Delivery:
+        """Make every pending mail due now, then deliver."""
+        now = utcnow()
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(outbox).where(outbox.c.status == "pending").values(next_attempt_at=now)
+            )
+        return self.deliver_due()
+
+
+def _envelope_recipient(message: EmailMessage) -> str:
+    to = message["To"]
+    address = to.addresses[0].addr_spec if hasattr(to, "addresses") else str(to)
+    return str(address)
+
+
+class Sender:
+    """The background sender of a server process: delivers when woken, and every few seconds."""
+
+    def __init__(self, outbox: Outbox, idle_seconds: float = IDLE_POLL_SECONDS) -> None:
+        self.outbox = outbox
+        self.idle_seconds = idle_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the sending loop on the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task = self._loop.create_task(self._run())
+
+    def wake(self) -> None:
+        """Ask for a round of sending now (callable from any thread)."""
+        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the current round; mail left pending is sent by the next sender."""
+        if self._task is None or self._wake is None:
+            return
+        # The round runs in a thread that cannot be cancelled; it is let finish so that it
+        # does not touch the store after the store is closed.
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._task, timeout)
+        except TimeoutError:
+            log.warning("outbox: sender did not stop within %s s", timeout)
+        self._task = None
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            self._wake.clear()
+            wait = await asyncio.to_thread(self._round)
+            if self._stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def _round(self) -> float:
+        """Deliver what is due; the seconds until the soonest retry (at most the idle poll)."""
+        try:
+            self.outbox.deliver_due()
+            soonest = self.outbox.soonest()
+        except Exception as exc:  # a database hiccup must not end the sender
+            log.warning("outbox: sending round failed (%s); will retry", type(exc).__name__)
+            return self.idle_seconds
+        if soonest is None:
+            return self.idle_seconds
+        # Sleep until the soonest retry is due, so back-off is honoured without a busy loop.
+        wait = (soonest - utcnow()).total_seconds()
+        return min(max(wait, 0.05), self.idle_seconds)

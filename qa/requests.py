@@ -1,0 +1,537 @@
+"""Rights requests: intake, e-mail verification, status, and the privacy team's changes."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from qa.deadlines import Deadlines, deadlines, may_extend
+from qa.errors import BadTransition, NotFound, QAError
+from qa.intents import RIGHT_LABELS, RIGHTS
+from qa.mail import build_message, new_message_id
+from qa.outbox import Outbox
+from qa.store import Store, email_hash, rights_requests, run_idempotent, token_hash, utcnow
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn")
+CLOSED = frozenset({"completed", "denied", "withdrawn"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"verified", "denied", "withdrawn"}),
+    "verified": frozenset({"in_progress", "extended", "completed", "denied", "withdrawn"}),
+    "in_progress": frozenset({"extended", "completed", "denied", "withdrawn"}),
+    "extended": frozenset({"in_progress", "completed", "denied", "withdrawn"}),
+    "completed": frozenset(),
+    "denied": frozenset(),
+    "withdrawn": frozenset(),
+}
+# A request that needs no verification (opt_out) may be worked on straight from `received`.
+UNVERIFIED_WORK = frozenset({"in_progress", "completed"})
+NO_VERIFICATION = frozenset({"opt_out"})
+JURISDICTION_LABELS = {
+    "gdpr": "EU GDPR",
+    "uk_gdpr": "UK GDPR",
+    "ccpa": "CCPA (California)",
+    "other": "other or not stated",
+}
+MAX_NOTES = 20_000
+SCOPE = "rights_request"
+
+
+class LinkNotValid(QAError):
+    """A verification link that is unknown, already used or expired (`reason` says which)."""
+
+    code = "link_not_valid"
+    status = 404
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, "token")
+        self.reason = reason
+        self.status = 404 if reason == "unknown" else 410
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a visitor submits."""
+
+    right: str
+    jurisdiction: str
+    name: str
+    email: str
+    details: str | None = None
+    question: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, for the idempotency hash."""
+        return {
+            "right": self.right,
+            "jurisdiction": self.jurisdiction,
+            "name": self.name,
+            "email": self.email,
+            "details": self.details,
+            "question": self.question,
+        }
+
+
+@dataclass(frozen=True)
+class RightsRequest:
+    """A stored rights request; personal fields are None once erased."""
+
+    reference: str
+    right: str
+    jurisdiction: str
+    status: str
+    name: str | None
+    email: str | None
+    details: str | None
+    question: str | None
+    notes: str | None
+    received_at: datetime
+    verified_at: datetime | None
+    updated_at: datetime
+    closed_at: datetime | None
+    erased_at: datetime | None
+    confirm_by: date | None
+    due_at: date
+    original_due_at: date
+    extended_at: datetime | None
+    extension_reason: str | None
+    reason: str | None
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """The deadlines the law sets for this request."""
+        return deadlines(self.right, self.jurisdiction, self.received_at.date())
+
+    def public_dict(self) -> dict[str, Any]:
+        """What the requester sees on the status URL: no personal data."""
+        return {
+            "reference": self.reference,
+            "right": self.right,
+            "jurisdiction": self.jurisdiction,
+            "status": self.status,
+            "received_at": _iso(self.received_at),
+            "verified_at": _iso(self.verified_at),
+            "confirm_by": _iso(self.confirm_by),
+            "due_at": self.due_at.isoformat(),
+            "extended": self.extended_at is not None,
+            "extension_reason": self.extension_reason,
+            "reason": self.reason,
+            "closed_at": _iso(self.closed_at),
+        }
+
+    def support_dict(self) -> dict[str, Any]:
+        """What the privacy team sees."""
+        return {
+            **self.public_dict(),
+            "name": self.name,
+            "email": self.email,
+            "details": self.details,
+            "question": self.question,
+            "notes": self.notes,
+            "original_due_at": self.original_due_at.isoformat(),
+            "latest_due_at": _iso(self.deadlines.extended_due),
+            "updated_at": _iso(self.updated_at),
+            "erased_at": _iso(self.erased_at),
+            "allowed_statuses": sorted(allowed_next(self.status, self.right)),
+        }
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def allowed_next(status: str, right: str) -> frozenset[str]:
+    """The statuses a request may move to from `status`."""
+    allowed = TRANSITIONS[status]
+    if status == "received" and right in NO_VERIFICATION:
+        allowed = allowed | UNVERIFIED_WORK
+    return allowed
+
+
+class RightsRequests:
+    """The rights-request desk: every front end (API, CLI, support tool) goes through it."""
+
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        *,
+        public_url: str,
+        privacy_email: str,
+        verification_ttl: timedelta = timedelta(hours=72),
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.public_url = public_url.rstrip("/")
+        self.privacy_email = privacy_email
+        self.verification_ttl = verification_ttl
+
+    # -- the visitor's side --------------------------------------------------------------
+
+    def submit(
+        self, intake: Intake, idempotency_key: str | None = None, now: datetime | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Store a request with its mail in one transaction; 201 and the status URL."""
+        if intake.right not in RIGHTS:
+            raise QAError(f"right: use one of {', '.join(RIGHTS)}", "right")
+        when = now or utcnow()
+
+        def create(conn: Connection) -> tuple[int, dict[str, Any]]:
+            return 201, self._create(conn, intake, when)
+
+        return run_idempotent(self.store, SCOPE, idempotency_key, intake.to_dict(), create)
+
+    def _create(self, conn: Connection, intake: Intake, now: datetime) -> dict[str, Any]:
+        seal = self.store.cipher.seal
+        reference = self.store.next_reference(conn, "RR", now)
+        clock = deadlines(intake.right, intake.jurisdiction, now.date())
+        status_token = secrets.token_urlsafe(32)
+        needs_verification = intake.right not in NO_VERIFICATION
+        verify_token = secrets.token_urlsafe(32) if needs_verification else None
+        conn.execute(
+            rights_requests.insert().values(
+                reference=reference,
+                right=intake.right,
+                jurisdiction=intake.jurisdiction,
+                status="received",
+                name=seal(intake.name),
+                email=seal(intake.email),
+                details=seal(intake.details),
+                question=seal(intake.question),
+                email_hash=email_hash(intake.email),
+                status_token_hash=token_hash(status_token),
+                verify_token_hash=token_hash(verify_token) if verify_token else None,
+                verify_expires_at=now + self.verification_ttl if verify_token else None,
+                received_at=now,
+                updated_at=now,
+                confirm_by=clock.confirm_by,
+                due_at=clock.due,
+                original_due_at=clock.due,
+            )
+        )
+        request = self._load(conn, reference)
+        status_url = f"{self.public_url}/api/rights-requests/{reference}?token={status_token}"
+        if verify_token:
+            self._mail_verification(conn, request, verify_token, status_url)
+        else:
+            self._mail_acknowledgement(conn, request, status_url)
+            self._mail_privacy_team(conn, request)
+        log.info("rights request %s received (%s)", reference, intake.right)
+        return {**request.public_dict(), "status_url": status_url}
+
+    def status(self, reference: str, token: str) -> RightsRequest:
+        """The request if `token` is its status token; the same NotFound for either mistake."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(rights_requests).where(rights_requests.c.reference == reference)
+            ).first()
+        # Compare a hash even when the reference is unknown, so both answers take as long.
+        stored = row.status_token_hash if row is not None else "0" * 64
+        if not hmac.compare_digest(stored, token_hash(token)) or row is None:
+            raise NotFound(
+                "no request with this reference and token; use the status link from your e-mail",
+                "token",
+            )
+        return self._from_row(row)
+
+    def verify(self, token: str, now: datetime | None = None) -> RightsRequest:
+        """Confirm the requester's e-mail (single use, until expiry); privacy@ gets the request."""
+        now = now or utcnow()
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(rights_requests).where(
+                    rights_requests.c.verify_token_hash == token_hash(token)
+                )
+            ).first()
+            if row is None:
+                raise LinkNotValid(
+                    "This confirmation link is not valid. Check that you opened the whole link "
+                    "from the e-mail.",
+                    "unknown",
+                )
+            if row.verified_at is not None or row.status != "received":
+                raise LinkNotValid(
+                    "This confirmation link has already been used; your request is confirmed.",
+                    "used",
+                )
+            if row.verify_expires_at is None or now > row.verify_expires_at:
+                raise LinkNotValid(
+                    "This confirmation link has expired. Please make the request again.",
+                    "expired",
+                )
+            conn.execute(
+                update(rights_requests)
+                .where(rights_requests.c.id == row.id, rights_requests.c.status == "received")
+                .values(status="verified", verified_at=now, updated_at=now)
+            )
+            request = self._load(conn, row.reference)
+            self._mail_privacy_team(conn, request)
+        log.info("rights request %s verified", request.reference)
+        return request
+
+    # -- the privacy team's side ---------------------------------------------------------
+
+    def list(
+        self,
+        status: str | None = None,
+        due_before: date | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[RightsRequest]:
+        """Requests, soonest due first; filtered by status and by due date (exclusive)."""
+        query = select(rights_requests)
+        if status is not None:
+            query = query.where(rights_requests.c.status == status)
+        if due_before is not None:
+            query = query.where(rights_requests.c.due_at < due_before)
+        query = query.order_by(rights_requests.c.due_at, rights_requests.c.id)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
+        return [self._from_row(r) for r in rows]
+
+    def get(self, reference: str) -> RightsRequest:
+        """One request by reference."""
+        with self.store.engine.connect() as conn:
+            return self._load(conn, reference)
+
+    def update(
+        self,
+        reference: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> RightsRequest:
+        """Change status (extended and denied need a reason) and/or add a note."""
+        now = now or utcnow()
+        with self.store.transaction() as conn:
+            request = self._load(conn, reference)
+            values: dict[str, Any] = {"updated_at": now}
+            if status is not None and status != request.status:
+                values.update(self._transition(request, status, reason, now))
+            elif reason is not None and status is None:
+                raise QAError("reason: give it with a status of extended or denied", "reason")
+            if note:
+                stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+                notes = (request.notes or "") + f"{stamp}: {note.strip()}\n"
+                if len(notes) > MAX_NOTES:
+                    raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
+                values["notes"] = self.store.cipher.seal(notes)
+            conn.execute(
+                update(rights_requests)
+                .where(rights_requests.c.reference == reference)
+                .values(**values)
+            )
+            updated = self._load(conn, reference)
+            if "status" in values and updated.email:
+                self._mail_status_change(conn, updated)
+        log.info("rights request %s updated to %s", reference, updated.status)
+        return updated
+
+    def _transition(
+        self, request: RightsRequest, status: str, reason: str | None, now: datetime
+    ) -> dict[str, Any]:
+        if status not in STATUSES:
+            raise QAError(f"status: use one of {', '.join(STATUSES)}", "status")
+        if status not in allowed_next(request.status, request.right):
+            allowed = ", ".join(sorted(allowed_next(request.status, request.right))) or "none"
+            raise BadTransition(
+                f"status: a {request.status} request cannot become {status}; allowed: {allowed}",
+                "status",
+            )
+        values: dict[str, Any] = {"status": status}
+        if status == "verified":
+            values["verified_at"] = now
+        if status in CLOSED:
+            values["closed_at"] = now
+        if status == "denied":
+            if not reason:
+                raise QAError("reason: a denial needs a reason the requester will read", "reason")
+            values["reason"] = reason
+        if status == "extended":
+            if request.extended_at is not None:
+                raise BadTransition("status: the request was extended already; once only", "status")
+            if not reason:
+                raise QAError(
+                    "reason: an extension needs a reason the requester will read", "reason"
+                )
+            why_not = may_extend(request.deadlines, now.date())
+            if why_not:
+                raise BadTransition(f"status: {why_not}", "status")
+            values.update(
+                due_at=request.deadlines.extended_due,
+                extended_at=now,
+                extension_reason=reason,
+            )
+        return values
+
+    # -- rows and mail -------------------------------------------------------------------
+
+    def _load(self, conn: Connection, reference: str) -> RightsRequest:
+        row = conn.execute(
+            select(rights_requests).where(rights_requests.c.reference == reference)
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"reference: no rights request {reference!r}; list them with "
+                "GET /api/support/rights-requests",
+                "reference",
+            )
+        return self._from_row(row)
+
+    def _from_row(self, row: Row[Any]) -> RightsRequest:
+        open_ = self.store.cipher.open
+        return RightsRequest(
+            reference=row.reference,
+            right=row.right,
+            jurisdiction=row.jurisdiction,
+            status=row.status,
+            name=open_(row.name),
+            email=open_(row.email),
+            details=open_(row.details),
+            question=open_(row.question),
+            notes=open_(row.notes),
+            received_at=row.received_at,
+            verified_at=row.verified_at,
+            updated_at=row.updated_at,
+            closed_at=row.closed_at,
+            erased_at=row.erased_at,
+            confirm_by=row.confirm_by,
+            due_at=row.due_at,
+            original_due_at=row.original_due_at,
+            extended_at=row.extended_at,
+            extension_reason=row.extension_reason,
+            reason=row.reason,
+        )
+
+    def _send(
+        self,
+        conn: Connection,
+        kind: str,
+        reference: str,
+        to: str,
+        subject: str,
+        body: str,
+        *,
+        to_name: str | None = None,
+        reply_to: str | None = None,
+    ) -> None:
+        message = build_message(
+            sender=self.outbox.sender,
+            to=to,
+            to_name=to_name,
+            reply_to=reply_to,
+            subject=subject,
+            body=body,
+            message_id=new_message_id(self.outbox.sender),
+            date=utcnow(),
+        )
+        self.outbox.enqueue(conn, message, kind, reference)
+
+    def _mail_verification(
+        self, conn: Connection, request: RightsRequest, token: str, status_url: str
+    ) -> None:
+        hours = int(self.verification_ttl.total_seconds() // 3600)
+        link = f"{self.public_url}/rights-requests/verify?token={token}"
+        body = (
+            f"We received your privacy request {request.reference}: "
+            f"{RIGHT_LABELS[request.right]}.\n\n"
+            f"To confirm that this e-mail address is yours, open this link within {hours} hours:\n"
+            f"\n{link}\n\n"
+            "The link works once. If you did not make this request, ignore this e-mail and "
+            "nothing more will happen.\n\n"
+            f"See the status of your request at any time:\n{status_url}\n"
+        )
+        self._send(
+            conn,
+            "verify",
+            request.reference,
+            request.email or "",
+            f"Please confirm your privacy request {request.reference}",
+            body,
+            to_name=request.name,
+        )
+
+    def _mail_acknowledgement(
+        self, conn: Connection, request: RightsRequest, status_url: str
+    ) -> None:
+        body = (
+            f"We received your privacy request {request.reference}: "
+            f"{RIGHT_LABELS[request.right]}.\n\n"
+            f"We will act on it by {request.due_at.isoformat()}.\n\n"
+            f"See the status of your request at any time:\n{status_url}\n"
+        )
+        self._send(
+            conn,
+            "acknowledge",
+            request.reference,
+            request.email or "",
+            f"We received your privacy request {request.reference}",
+            body,
+            to_name=request.name,
+        )
+
+    def _mail_privacy_team(self, conn: Connection, request: RightsRequest) -> None:
+        confirm = (
+            f"Confirm receipt by: {request.confirm_by.isoformat()}\n" if request.confirm_by else ""
+        )
+        verified = (
+            f"E-mail verified: {request.verified_at.isoformat()}\n"
+            if request.verified_at
+            else "E-mail verified: not needed for this right\n"
+        )
+        body = (
+            f"A rights request has arrived.\n\n"
+            f"Reference: {request.reference}\n"
+            f"Right: {request.right} ({RIGHT_LABELS[request.right]})\n"
+            f"Jurisdiction: {JURISDICTION_LABELS[request.jurisdiction]}\n"
+            f"Received: {request.received_at.isoformat()}\n"
+            f"{verified}{confirm}"
+            f"Answer by: {request.due_at.isoformat()}\n\n"
+            f"Name: {request.name}\n"
+            f"E-mail: {request.email}\n\n"
+            f"Details:\n{request.details or '(none given)'}\n\n"
+            f"What they asked the assistant:\n{request.question or '(nothing recorded)'}\n\n"
+            "Reply to this e-mail to write to the requester. Update the status in the support "
+            f"tool or with `privacy-qa requests update {request.reference}`.\n"
+        )
+        self._send(
+            conn,
+            "privacy_team",
+            request.reference,
+            self.privacy_email,
+            f"Rights request {request.reference}: {request.right} "
+            f"({JURISDICTION_LABELS[request.jurisdiction]})",
+            body,
+            reply_to=request.email,
+        )
+
+    def _mail_status_change(self, conn: Connection, request: RightsRequest) -> None:
+        lines = [
+            f"Your privacy request {request.reference} ({RIGHT_LABELS[request.right]}) "
+            f"is now: {request.status.replace('_', ' ')}."
+        ]
+        if request.status == "extended":
+            lines.append(
+                f"We need more time and will answer by {request.due_at.isoformat()}, "
+                f"because: {request.extension_reason}"
+            )
+        if request.status == "denied":
+            lines.append(f"The reason: {request.reason}")
+        self._send(
+            conn,
+            "status",
+            request.reference,
+            request.email or "",
+            f"Your privacy request {request.reference}: {request.status.replace('_', ' ')}",
+            "\n\n".join(lines) + "\n",
+            to_name=request.name,
+        )

@@ -1,0 +1,397 @@
+"""The store: rights requests, escalations and outgoing mail, in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
+
+from qa.errors import IdempotencyMismatch, QAError
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SQLITE_FILE = "privacy-qa.sqlite3"
+_ENCRYPTED = "fernet:"
+_MIGRATION_LOCK = 0x70715141  # any constant; serialises start-up upgrades across processes
+
+
+class StoreError(QAError):
+    """The database cannot be opened or upgraded; the message names the setting to fix."""
+
+    code = "store_error"
+    status = 503
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime, stored naive in UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store in UTC, without a zone."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("datetimes given to the store must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+rights_requests = Table(
+    "rights_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("right", String(32), nullable=False),
+    Column("jurisdiction", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    # Personal data: encrypted when a key is set, and erased (set to NULL) by purge or erasure.
+    Column("name", Text),
+    Column("email", Text),
+    Column("details", Text),
+    Column("question", Text),
+    Column("notes", Text),
+    Column("email_hash", String(64), index=True),
+    Column("status_token_hash", String(64), nullable=False),
+    Column("verify_token_hash", String(64), unique=True),
+    Column("verify_expires_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("verified_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("erased_at", UTCDateTime),
+    Column("confirm_by", Date),
+    Column("due_at", Date, nullable=False),
+    Column("original_due_at", Date, nullable=False),
+    Column("extended_at", UTCDateTime),
+    Column("extension_reason", Text),
+    Column("reason", Text),
+    Index("ix_rights_requests_status_due", "status", "due_at"),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("question", Text),
+    Column("transcript", Text),
+    Column("email", Text),
+    Column("email_hash", String(64), index=True),
+    Column("consent", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("erased_at", UTCDateTime),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(255), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("reference", String(20), nullable=False, index=True),
+    Column("recipient", Text),
+    Column("raw", Text),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(32)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (the store's one clock)."""
+    return datetime.now(UTC)
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a secret token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def email_hash(email: str) -> str:
+    """A lookup key for one requester's records (for erasure), the same whatever the encryption."""
+    return hashlib.sha256(b"privacy-qa:" + email.strip().casefold().encode()).hexdigest()
+
+
+class Cipher:
+    """Encrypts personal data at rest with Fernet when keys are set; otherwise stores it as is."""
+
+    def __init__(self, keys: tuple[str, ...] = ()) -> None:
+        self._fernet = MultiFernet([Fernet(k) for k in keys]) if keys else None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether values are encrypted."""
+        return self._fernet is not None
+
+    def seal(self, value: str | None) -> str | None:
+        """The value to store."""
+        if value is None or self._fernet is None:
+            return value
+        return _ENCRYPTED + self._fernet.encrypt(value.encode()).decode()
+
+    def open(self, value: str | None) -> str | None:
+        """The stored value, decrypted; rows written before a key was set read as they are."""
+        if value is None or not value.startswith(_ENCRYPTED):
+            return value
+        if self._fernet is None:
+            raise StoreError(
+                "the store holds encrypted data but PRIVACY_QA_ENCRYPTION_KEY is not set; set it"
+            )
+        try:
+            return self._fernet.decrypt(value.removeprefix(_ENCRYPTED).encode()).decode()
+        except InvalidToken as exc:
+            raise StoreError(
+                "encrypted data does not open with PRIVACY_QA_ENCRYPTION_KEY; keep the old key "
+                "in the list (newest first) when rotating"
+            ) from exc
+
+
+def database_url(settings: Settings) -> str:
+    """The URL from the settings, or a SQLite file in the data folder (created if missing)."""
+    if settings.database_url:
+        return settings.database_url
+    folder = settings.data_dir.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / SQLITE_FILE}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine set up for durability: SQLite with a rollback journal, fsync on every commit."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # The driver's own transaction handling is turned off so that _sqlite_begin decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    # The rollback journal, not WAL: SQLite 3.40 has the WAL-reset corruption bug, and several
+    # processes (workers, the CLI) may write at once.
+    cursor.execute("PRAGMA journal_mode = DELETE")
+    # FULL: a commit is on disk before the 201 goes out, so it survives a crash or power loss.
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: two deferred transactions that both upgrade to
+    # writing would deadlock, which busy_timeout cannot resolve.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """A database of requests, escalations and mail, with the cipher for personal data."""
+
+    def __init__(self, engine: Engine, cipher: Cipher | None = None) -> None:
+        self.engine = engine
+        self.cipher = cipher or Cipher()
+
+    @property
+    def dialect(self) -> str:
+        """sqlite or postgresql."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest revision; safe when several processes start at once."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", "qa:migrations")
+        with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def next_reference(self, conn: Connection, prefix: str, when: datetime) -> str:
+        """The next reference of a series, e.g. RR-2026-000001; unique under any concurrency."""
+        values = {"name": prefix, "year": when.year, "value": 1}
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(counters)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["name", "year"], set_={"value": counters.c.value + 1}
+            )
+            .returning(counters.c.value)
+        )
+        # The row lock taken here is held to commit, so two writers never get the same number.
+        number = conn.execute(statement).scalar_one()
+        return f"{prefix}-{when.year}-{number:06d}"
+
+    def recall(
+        self, conn: Connection, scope: str, key: str, body_hash: str
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The response stored for an Idempotency-Key, or None; another body is refused."""
+        row = conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.body_hash != body_hash:
+            raise IdempotencyMismatch(
+                "Idempotency-Key: was used before with a different body; use a new key for a "
+                "new request, or resend the same body to get the first answer",
+                "Idempotency-Key",
+            )
+        response = orjson.loads(self.cipher.open(row.response) or "{}")
+        return row.status_code, response
+
+    def remember(
+        self,
+        conn: Connection,
+        scope: str,
+        key: str,
+        body_hash: str,
+        status_code: int,
+        response: dict[str, Any],
+    ) -> None:
+        """Keep a response for its Idempotency-Key (a concurrent twin raises IntegrityError)."""
+        conn.execute(
+            idempotency_keys.insert().values(
+                scope=scope,
+                key=key,
+                body_hash=body_hash,
+                status_code=status_code,
+                response=self.cipher.seal(orjson.dumps(response).decode()),
+                created_at=utcnow(),
+            )
+        )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
+    """The store the settings name, its schema brought up to date unless `upgrade` is False."""
+    url = database_url(settings)
+    try:
+        store = Store(make_engine(url), Cipher(settings.encryption_key))
+        if upgrade:
+            store.upgrade()
+    except QAError:
+        raise
+    except Exception as exc:
+        raise StoreError(
+            f"cannot open the database ({type(exc).__name__}); check PRIVACY_QA_DATABASE_URL "
+            "or PRIVACY_QA_DATA_DIR"
+        ) from exc
+    return store
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    """A stable hash of a request body, to tell a retry from a different request."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def run_idempotent(
+    store: Store,
+    scope: str,
+    key: str | None,
+    body: dict[str, Any],
+    create: Callable[[Connection], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
+    """Run `create(conn)` once per Idempotency-Key: a retry with the same body gets its answer."""
+    digest = body_hash(body)
+    for attempt in range(2):
+        try:
+            with store.transaction() as conn:
+                if key is not None:
+                    prior = store.recall(conn, scope, key, digest)
+                    if prior is not None:
+                        return prior
+                status_code, response = create(conn)
+                if key is not None:
+                    store.remember(conn, scope, key, digest, status_code, response)
+                return status_code, response
+        except IntegrityError:
+            # A concurrent request with the same key committed first; the retry replays it.
+            if key is None or attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def data_folder(settings: Settings) -> Path:
+    """The data folder, created if missing."""
+    folder = settings.data_dir.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,247 @@
+"""Rights requests end to end: the real app, a real SMTP server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, get_args
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from qa.deadlines import JURISDICTIONS
+from qa.intents import RIGHTS
+from qa.store import rights_requests, utcnow
+from tests.casework import PRIVACY, MailSink, link_in, local, rights_body
+from web.rights import Jurisdiction, Right
+
+URL = "/api/rights-requests"
+
+
+def _count(settings_url: str) -> int:
+    engine = sa.create_engine(settings_url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(rights_requests)).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_submit_verify_and_privacy_team_gets_the_request(desk: TestClient, smtp: MailSink) -> None:
+    response = desk.post(URL, json=rights_body())
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["reference"].startswith("RR-")
+    assert created["status"] == "received"
+    assert created["due_at"]
+    assert response.headers["cache-control"] == "no-store"
+
+    [verification] = smtp.wait(1, to="ana@example.com")
+    assert created["reference"] in str(verification.message["Subject"])
+    assert verification.message["To"].addresses[0].display_name == "Ana Lima"
+    assert smtp.mails(to=PRIVACY) == []  # not before the address is confirmed
+
+    page = desk.get(link_in(verification, "/rights-requests/verify"))
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert page.headers["cache-control"] == "no-store"
+    assert created["reference"] in page.text
+
+    [team] = smtp.wait(1, to=PRIVACY)
+    assert team.message["Reply-To"] == "ana@example.com"
+    assert created["reference"] in str(team.message["Subject"])
+    assert "Ana Lima" in team.body and "Customer number 4411" in team.body
+    assert "please delete my data" in team.body
+
+    status = desk.get(local(created["status_url"]))
+    assert status.status_code == 200
+    data = status.json()
+    assert data["status"] == "verified" and data["verified_at"]
+    assert "email" not in data and "name" not in data  # the status link shows no personal data
+
+
+def test_verification_link_works_once(desk: TestClient, smtp: MailSink) -> None:
+    desk.post(URL, json=rights_body())
+    [verification] = smtp.wait(1, to="ana@example.com")
+    link = link_in(verification, "/rights-requests/verify")
+    assert desk.get(link).status_code == 200
+    again = desk.get(link)
+    assert again.status_code == 410
+    assert "already been used" in again.text
+    smtp.wait(1, to=PRIVACY)
+    assert len(smtp.mails(to=PRIVACY)) == 1  # the second click sends nothing
+
+
+def test_wrong_and_missing_verification_tokens_get_a_not_found_page(desk: TestClient) -> None:
+    for link in ("/rights-requests/verify?token=nope", "/rights-requests/verify"):
+        page = desk.get(link)
+        assert page.status_code == 404
+        assert "not valid" in page.text
+        assert page.headers["cache-control"] == "no-store"
+
+
+def test_expired_verification_link_is_refused(
+    desk: TestClient, smtp: MailSink, settings: Any
+) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    [verification] = smtp.wait(1, to="ana@example.com")
+    # The link's expiry is moved into the past, as if 72 hours had gone by.
+    engine = sa.create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(rights_requests)
+                .where(rights_requests.c.reference == created["reference"])
+                .values(verify_expires_at=utcnow() - timedelta(seconds=1))
+            )
+    finally:
+        engine.dispose()
+    page = desk.get(link_in(verification, "/rights-requests/verify"))
+    assert page.status_code == 410
+    assert "expired" in page.text
+    assert desk.get(local(created["status_url"])).json()["status"] == "received"
+    assert smtp.mails(to=PRIVACY) == []
+
+
+def test_unknown_reference_and_wrong_token_get_the_same_404(desk: TestClient) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    reference = created["reference"]
+    wrong_token = desk.get(f"{URL}/{reference}?token=not-the-token")
+    unknown = desk.get(f"{URL}/RR-1999-999999?token=not-the-token")
+    assert wrong_token.status_code == unknown.status_code == 404
+    assert wrong_token.json() == unknown.json()
+    real_token = local(created["status_url"]).split("token=")[1]
+    other = desk.get(f"{URL}/RR-1999-999999?token={real_token}")
+    assert other.json() == unknown.json()
+
+
+def test_status_token_has_at_least_128_bits_and_is_not_stored(
+    desk: TestClient, settings: Any
+) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    token = local(created["status_url"]).split("token=")[1]
+    assert len(token) >= 22  # 22 url-safe base64 characters carry 132 bits
+    engine = sa.create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(rights_requests)).one()
+    finally:
+        engine.dispose()
+    assert token not in str(tuple(row))
+
+
+def test_opt_out_needs_no_verification(desk: TestClient, smtp: MailSink) -> None:
+    created = desk.post(URL, json=rights_body(right="opt_out", jurisdiction="ccpa")).json()
+    [team] = smtp.wait(1, to=PRIVACY)
+    assert created["reference"] in str(team.message["Subject"])
+    [acknowledgement] = smtp.wait(1, to="ana@example.com")
+    assert "verify" not in acknowledgement.body
+    assert created["confirm_by"] is None  # 15 business days, nothing to confirm first
+
+
+def test_same_idempotency_key_and_body_give_the_same_answer_and_one_request(
+    desk: TestClient, settings: Any
+) -> None:
+    headers = {"Idempotency-Key": "retry-7f3c"}
+    first = desk.post(URL, json=rights_body(), headers=headers)
+    second = desk.post(URL, json=rights_body(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert _count(settings.database_url) == 1
+
+
+def test_same_idempotency_key_with_another_body_is_refused(desk: TestClient) -> None:
+    headers = {"Idempotency-Key": "retry-7f3c"}
+    assert desk.post(URL, json=rights_body(), headers=headers).status_code == 201
+    other = desk.post(URL, json=rights_body(right="access"), headers=headers)
+    assert other.status_code == 422
+    error = other.json()["error"]
+    assert error["field"] == "Idempotency-Key"
+    assert "different body" in error["message"]
+
+
+def test_concurrent_retries_with_one_key_make_one_request(desk: TestClient, settings: Any) -> None:
+    headers = {"Idempotency-Key": "concurrent-1"}
+
+    def send(_: int) -> Any:
+        return desk.post(URL, json=rights_body(), headers=headers)
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(send, range(16)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["reference"] for r in responses}) == 1
+    assert _count(settings.database_url) == 1
+
+
+def test_references_are_consecutive_and_unique_under_concurrency(desk: TestClient) -> None:
+    def send(i: int) -> str:
+        response = desk.post(URL, json=rights_body(name=f"Person {i}"))
+        assert response.status_code == 201, response.text
+        reference: str = response.json()["reference"]
+        return reference
+
+    with ThreadPoolExecutor(8) as pool:
+        references = list(pool.map(send, range(40)))
+    numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
+    assert numbers == list(range(1, 41))
+
+
+BAD_FIELDS: list[tuple[str, Any]] = [
+    ("right", "delete"),
+    ("right", None),
+    ("right", 3),
+    ("jurisdiction", "eu"),
+    ("jurisdiction", None),
+    ("name", ""),
+    ("name", "   "),
+    ("name", "Ana\r\nBcc: eve@example.com"),
+    ("name", "A" * 201),
+    ("name", None),
+    ("email", "not-an-address"),
+    ("email", "ana@example.com\r\nBcc: eve@example.com"),
+    ("email", "ana@example.com, eve@example.com"),
+    ("email", None),
+    ("email", ["ana@example.com"]),
+    ("details", "x" * 5001),
+    ("details", 12),
+    ("question", "x" * 501),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_FIELDS)
+def test_bad_input_gets_422_naming_the_field(desk: TestClient, field: str, value: Any) -> None:
+    body = rights_body()
+    if value is None:
+        body.pop(field)
+    else:
+        body[field] = value
+    response = desk.post(URL, json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field
+    assert error["message"].startswith(f"{field}: ")
+
+
+def test_unknown_field_and_bad_idempotency_key_are_named(desk: TestClient) -> None:
+    extra = desk.post(URL, json=rights_body(colour="blue"))
+    assert extra.status_code == 422
+    assert extra.json()["error"]["field"] == "colour"
+    bad_key = desk.post(URL, json=rights_body(), headers={"Idempotency-Key": "x" * 300})
+    assert bad_key.status_code == 422
+    assert bad_key.json()["error"]["field"].lower() == "idempotency-key"
+
+
+def test_deadlines_are_stored_with_the_request(desk: TestClient) -> None:
+    gdpr = desk.post(URL, json=rights_body(jurisdiction="gdpr")).json()
+    ccpa = desk.post(URL, json=rights_body(jurisdiction="ccpa")).json()
+    assert gdpr["confirm_by"] is None
+    assert ccpa["confirm_by"] is not None
+    assert ccpa["due_at"] > ccpa["confirm_by"]
+
+
+def test_the_api_offers_exactly_the_rights_of_the_core() -> None:
+    assert get_args(Right) == RIGHTS
+    assert get_args(Jurisdiction) == JURISDICTIONS

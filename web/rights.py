@@ -1,0 +1,194 @@
+"""Rights requests over HTTP: submit, read the status, and the e-mail verification page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.responses import Response
+
+from qa.assistant import MAX_QUESTION
+from qa.errors import QAError
+from qa.mail import check_address, check_header_value
+from qa.requests import Intake, LinkNotValid
+from web.pages import render_page
+from web.responses import JSONResponse
+from web.schemas import ErrorOut
+from web.services import ServicesDep
+
+router = APIRouter(tags=["rights requests"])
+
+Right = Literal[
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "portability",
+    "objection",
+    "withdraw_consent",
+    "opt_out",
+    "limit",
+]
+Jurisdiction = Literal["gdpr", "uk_gdpr", "ccpa", "other"]
+Status = Literal[
+    "received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn"
+]
+MAX_NAME = 200
+MAX_DETAILS = 5000
+NO_STORE = {"Cache-Control": "no-store"}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No request with this reference and token."},
+    413: {"model": ErrorOut, "description": "The request body is too large."},
+    422: {
+        "model": ErrorOut,
+        "description": "A field is missing or not valid; the message names it.",
+    },
+}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID, say): a retry with the same key and body gets "
+        "the first answer, and no second request is made.",
+    ),
+]
+
+
+def one_line(value: str, field: str) -> str:
+    """`value` stripped, if it is not blank and has no line break (it goes into mail headers)."""
+    try:
+        check_header_value(value, field)
+    except QAError as exc:
+        raise ValueError(exc.message.removeprefix(f"{field}: ")) from None
+    if not value.strip():
+        raise ValueError("must contain some text, not only spaces")
+    return value.strip()
+
+
+def address(value: str, field: str) -> str:
+    """An e-mail address, or a ValueError saying what is wrong with it."""
+    value = value.strip()
+    try:
+        return check_address(value, field)
+    except QAError as exc:
+        raise ValueError(exc.message.removeprefix(f"{field}: ")) from None
+
+
+class RightsRequestIn(BaseModel):
+    """A visitor's rights request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    right: Right = Field(description="The right the visitor wants to exercise.")
+    jurisdiction: Jurisdiction = Field(
+        description="The law the visitor invokes; it sets the deadline."
+    )
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="The requester's name.")
+    email: str = Field(
+        min_length=3, max_length=254, description="Where the verification link is sent."
+    )
+    details: str | None = Field(
+        None, max_length=MAX_DETAILS, description="Anything that helps find or scope the data."
+    )
+    question: str | None = Field(
+        None, max_length=MAX_QUESTION, description="What the visitor asked the assistant."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return one_line(value, "name")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return address(value, "email")
+
+    @field_validator("details", "question")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class RightsRequestOut(BaseModel):
+    """A rights request as its requester sees it (no personal data)."""
+
+    reference: str = Field(examples=["RR-2026-000123"])
+    right: str
+    jurisdiction: str
+    status: Status
+    received_at: str
+    verified_at: str | None
+    confirm_by: str | None = Field(description="CCPA: confirm receipt by this date (UTC).")
+    due_at: str = Field(description="The last day (UTC) to answer, extension included.")
+    extended: bool
+    extension_reason: str | None
+    reason: str | None = Field(description="Why the request was denied, where it was.")
+    closed_at: str | None
+
+
+class RightsRequestCreatedOut(RightsRequestOut):
+    """The request as stored, and the link to follow its status."""
+
+    status_url: str = Field(description="Secret link to the status; keep it private.")
+
+
+@router.post(
+    "/api/rights-requests",
+    status_code=201,
+    response_model=RightsRequestCreatedOut,
+    responses=ERRORS,
+)
+def submit_rights_request(
+    body: RightsRequestIn, services: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Make a rights request; the requester gets a link to confirm their e-mail address."""
+    intake = Intake(**body.model_dump())
+    status, data = services.rights.submit(intake, idempotency_key)
+    services.sender.wake()
+    return JSONResponse(data, status_code=status, headers=NO_STORE)
+
+
+@router.get("/api/rights-requests/{reference}", response_model=RightsRequestOut, responses=ERRORS)
+def rights_request_status(
+    reference: str,
+    services: ServicesDep,
+    token: Annotated[
+        str, Query(min_length=1, max_length=200, description="The token from the status URL.")
+    ],
+) -> Response:
+    """The status of a request, for whoever holds its status URL."""
+    request = services.rights.status(reference, token)
+    return JSONResponse(request.public_dict(), headers=NO_STORE)
+
+
+@router.get("/rights-requests/verify", include_in_schema=False)
+def verify_rights_request(services: ServicesDep, token: str = "") -> Response:
+    """The page the verification link opens: confirms the request once, until it expires."""
+    try:
+        request = services.rights.verify(token[:200])
+    except LinkNotValid as exc:
+        page = render_page(
+            "rights_verify.html",
+            status=exc.status,
+            title="Confirmation link not valid",
+            ok=False,
+            reason=exc.reason,
+            message=exc.message,
+        )
+    else:
+        services.sender.wake()
+        page = render_page(
+            "rights_verify.html",
+            title="Request confirmed",
+            ok=True,
+            request=request,
+        )
+    page.headers.update(NO_STORE)
+    return page

@@ -1,0 +1,75 @@
+"""The casework desk of a running app, and its background mail sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from qa.casework import Casework, open_casework
+from qa.escalations import Escalations
+from qa.outbox import Outbox, Sender
+from qa.requests import RightsRequests
+from qa.settings import Settings
+from qa.store import Store
+
+
+@dataclass
+class Services:
+    """What the rights, escalation and support routes work through."""
+
+    casework: Casework
+    sender: Sender
+
+    @property
+    def store(self) -> Store:
+        """The database."""
+        return self.casework.store
+
+    @property
+    def outbox(self) -> Outbox:
+        """Outgoing mail."""
+        return self.casework.outbox
+
+    @property
+    def rights(self) -> RightsRequests:
+        """The rights-request desk."""
+        return self.casework.rights
+
+    @property
+    def escalations(self) -> Escalations:
+        """The escalation desk."""
+        return self.casework.escalations
+
+
+def casework_lifespan(
+    settings: Settings, store: Store | None = None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: open the store (upgrading its schema) and run the mail sender."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        casework = await asyncio.to_thread(open_casework, settings, app.state.assistant, store)
+        services = Services(casework, Sender(casework.outbox))
+        app.state.services = services
+        services.sender.start()
+        try:
+            yield
+        finally:
+            await services.sender.stop()
+            casework.close()
+
+    return lifespan
+
+
+def get_services(request: Request) -> Services:
+    """The services opened in the app's lifespan."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

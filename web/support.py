@@ -1,0 +1,226 @@
+"""The support tool's API: the privacy team's view of requests and escalations, behind a key."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from qa.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.retention import erase_requester
+from web.deps import AssistantDep, SettingsDep
+from web.responses import JSONResponse
+from web.rights import ERRORS, Status, address
+from web.schemas import AnswerOut, ErrorOut
+from web.services import ServicesDep
+
+_bearer = HTTPBearer(auto_error=False, description="A key from PRIVACY_QA_API_KEYS.")
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_BATCH = 50
+
+
+def require_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Let the request through only with one of the configured keys."""
+    if not settings.api_keys:
+        raise HTTPException(
+            403,
+            "the support API is off; set PRIVACY_QA_API_KEYS to one or more keys "
+            "(comma-separated, 16 characters or more) and send Authorization: Bearer KEY",
+        )
+    given = credentials.credentials.encode() if credentials else b""
+    # Every key is compared, in constant time, so timing tells nothing about which is near.
+    matches = [hmac.compare_digest(given, key.encode()) for key in settings.api_keys]
+    if not any(matches):
+        raise HTTPException(
+            401,
+            "Authorization: send a key from PRIVACY_QA_API_KEYS as Authorization: Bearer KEY",
+            headers={"WWW-Authenticate": 'Bearer realm="privacy-qa support"'},
+        )
+
+
+SUPPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorOut, "description": "No key, or a key that is not configured."},
+    403: {"model": ErrorOut, "description": "The support API is off (no keys configured)."},
+    409: {"model": ErrorOut, "description": "A status change the rules do not allow."},
+}
+
+router = APIRouter(
+    prefix="/api/support",
+    tags=["support"],
+    dependencies=[Depends(require_key)],
+    responses=SUPPORT_ERRORS,
+)
+
+
+class SupportRightsRequestOut(BaseModel):
+    """A rights request with the requester's data, for the privacy team."""
+
+    model_config = ConfigDict(extra="allow")
+
+    reference: str
+    right: str
+    jurisdiction: str
+    status: Status
+    due_at: str
+    name: str | None
+    email: str | None
+    allowed_statuses: list[str]
+
+
+class SupportRightsRequestListOut(BaseModel):
+    """Rights requests, soonest due first."""
+
+    items: list[SupportRightsRequestOut]
+
+
+class RightsRequestPatchIn(BaseModel):
+    """A change by the privacy team: a new status (with a reason where needed) and/or a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = Field(
+        None, description="New status; extended and denied need a reason."
+    )
+    reason: str | None = Field(
+        None, min_length=1, max_length=2000, description="Why (extension or denial)."
+    )
+    note: str | None = Field(
+        None, min_length=1, max_length=5000, description="An internal note to add."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> RightsRequestPatchIn:
+        if self.status is None and self.note is None and self.reason is None:
+            raise ValueError("send at least one of status, reason, note")
+        return self
+
+
+class EscalationItemOut(BaseModel):
+    """An escalation as the privacy team sees it."""
+
+    reference: str
+    question: str | None
+    transcript: list[dict[str, str]]
+    email: str | None
+    consent: bool
+    created_at: str
+    erased_at: str | None
+
+
+class EscalationListOut(BaseModel):
+    """Escalations, newest first."""
+
+    items: list[EscalationItemOut]
+
+
+class BatchAskIn(BaseModel):
+    """Questions to answer in one call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, strict=True)
+
+    @field_validator("questions")
+    @classmethod
+    def _each(cls, values: list[str]) -> list[str]:
+        for i, value in enumerate(values):
+            if not value.strip() or len(value) > MAX_QUESTION:
+                raise ValueError(
+                    f"question {i + 1} must have 1 to {MAX_QUESTION} characters of text"
+                )
+        return values
+
+
+class BatchAnswerOut(BaseModel):
+    """One answer per question, in order."""
+
+    answers: list[AnswerOut]
+
+
+class EraseIn(BaseModel):
+    """Whose personal data to erase."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return address(value, "email")
+
+
+class ErasedOut(BaseModel):
+    """How many records lost their personal data."""
+
+    rights_requests: int
+    escalations: int
+    mails: int
+
+
+@router.get("/rights-requests", response_model=SupportRightsRequestListOut)
+def list_rights_requests(
+    services: ServicesDep,
+    status: Annotated[Status | None, Query(description="Only requests with this status.")] = None,
+    due_before: Annotated[
+        date | None, Query(description="Only requests due before this date (YYYY-MM-DD).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Rights requests, soonest due first, filtered by status and due date."""
+    items = services.rights.list(status, due_before, limit, offset)
+    return JSONResponse({"items": [r.support_dict() for r in items]}, headers=NO_STORE)
+
+
+@router.get("/rights-requests/{reference}", response_model=SupportRightsRequestOut)
+def get_rights_request(reference: str, services: ServicesDep) -> Response:
+    """One rights request with the requester's data and the statuses it may move to."""
+    return JSONResponse(services.rights.get(reference).support_dict(), headers=NO_STORE)
+
+
+@router.patch("/rights-requests/{reference}", response_model=SupportRightsRequestOut)
+def update_rights_request(
+    reference: str, body: RightsRequestPatchIn, services: ServicesDep
+) -> Response:
+    """Change the status (extended and denied need a reason) and/or add a note."""
+    updated = services.rights.update(
+        reference, status=body.status, reason=body.reason, note=body.note
+    )
+    services.sender.wake()
+    return JSONResponse(updated.support_dict(), headers=NO_STORE)
+
+
+@router.get("/escalations", response_model=EscalationListOut)
+def list_escalations(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Escalations, newest first."""
+    items = services.escalations.list(limit, offset)
+    return JSONResponse({"items": [e.to_dict() for e in items]}, headers=NO_STORE)
+
+
+@router.post("/ask", response_model=BatchAnswerOut)
+async def ask_batch(body: BatchAskIn, assistant: AssistantDep) -> Response:
+    """Answer a list of questions with the same answer path as the chat."""
+    answers = [assistant.answer(q, body.top_k).to_dict() for q in body.questions]
+    return JSONResponse({"answers": answers})
+
+
+@router.post("/erase", response_model=ErasedOut)
+def erase(body: EraseIn, services: ServicesDep) -> Response:
+    """Erase one person's data (by e-mail) from every request, escalation and mail."""
+    return JSONResponse(erase_requester(services.store, body.email).to_dict())
