@@ -7,13 +7,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-from index.tokens import Analyzer, default_analyzer
+from index.tokens import Analyzer, default_analyzer, split_words
 
 
 class Practices:
     """Counts cue words and phrases of each practice in a list of content stems."""
 
-    def __init__(self, cues: dict[str, list[str]], analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        cues: dict[str, list[str]],
+        analyzer: Analyzer,
+        questions: dict[str, list[str]] | None = None,
+    ) -> None:
         self.names = tuple(cues)
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, name in enumerate(self.names):
@@ -24,6 +29,25 @@ class Practices:
                 if stems and (stems, index) not in same_first:
                     same_first.append((stems, index))
         self.analyzer = analyzer
+        self._questions: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for name, phrases in (questions or {}).items():
+            for phrase in phrases:
+                stems = tuple(self._all_stems(phrase))
+                if stems:
+                    self._questions.setdefault(stems[0], []).append((stems, self.names.index(name)))
+
+    def _all_stems(self, text: str) -> list[str]:
+        return [self.analyzer.stem(w.text) for w in split_words(text)]
+
+    def question_practices(self, question: str) -> set[int]:
+        """Practices a question asks about by the way it is put ("how long", "who do you share")."""
+        stems = self._all_stems(question)
+        found = set()
+        for i, stem in enumerate(stems):
+            for cue, practice in self._questions.get(stem, ()):
+                if tuple(stems[i : i + len(cue)]) == cue:
+                    found.add(practice)
+        return found
 
     def counts(self, stems: list[str]) -> list[int]:
         """How many cues of each practice occur in `stems` (a phrase counts once, not per word)."""
@@ -43,16 +67,19 @@ class Practices:
         return {i for i, n in enumerate(self.of_text(text)) if n}
 
 
-def _load(raw: str) -> dict[str, list[str]]:
+def _load(raw: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     table = tomllib.loads(raw)
-    return {name: list(spec["cues"]) for name, spec in table.items()}
+    cues = {name: list(spec["cues"]) for name, spec in table.items()}
+    questions = {name: list(spec.get("questions", [])) for name, spec in table.items()}
+    return cues, questions
 
 
 @lru_cache(maxsize=1)
 def default_practices() -> Practices:
     """The bundled practice vocabulary (built once)."""
     raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
-    return Practices(_load(raw), default_analyzer())
+    cues, questions = _load(raw)
+    return Practices(cues, default_analyzer(), questions)
 
 
 def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:

@@ -22,11 +22,12 @@ Vector = NDArray[np.float64]
 class Params:
     """Ranking parameters; the defaults are the ones chosen by `privacy-qa eval` (README)."""
 
-    k1: float = 1.2
+    k1: float = 1.5
     b: float = 0.75
     heading_weight: int = 3
     synonym_weight: float = 0.8
     practice_weight: float = 2.0
+    sentence_weight: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class _Term:
     scores: Vector
     presence: Vector
     idf: float
+    sentences: Vector
 
 
 def _idf(n_docs: int, doc_freq: int) -> float:
@@ -111,6 +113,7 @@ class Ranker:
         self._terms: dict[str, _Term] = {}
         self._unknown_idf = _idf(n, 0)  # set before the early return: an empty corpus ranks too
         self._covered = np.zeros(len(self.practices.names), dtype=bool)
+        self._offsets = np.zeros(0, dtype=int)
         self._practice = np.zeros((len(self.practices.names), n))
         self._unknown_idf = _idf(n, 0)
         if n == 0:
@@ -120,11 +123,25 @@ class Ranker:
         # and a single saturation per term (summing two fields' BM25 would saturate twice).
         docs = [b + h * params.heading_weight for b, h in zip(body, heads, strict=True)]
         scores_by_term = _term_scores(docs, params)
+        # Sentences, for the best single sentence of each section (a question is often
+        # answered by one sentence, and words spread over a long section match less).
+        sentence_terms: list[list[str]] = []
+        offsets = []
+        for sentences in self.sentences:
+            offsets.append(len(sentence_terms))
+            sentence_terms.extend([analyzer.terms(x) for x in sentences] or [[]])
+        self._offsets = np.array(offsets)
+        in_sentences = _doc_sets(sentence_terms)
+        m = len(sentence_terms)
         direct: dict[str, _Term] = {}
         for term, docs_with in _doc_sets(docs).items():
             presence = np.zeros(n)
             presence[list(docs_with)] = 1.0
-            direct[term] = _Term(scores_by_term[term], presence, _idf(n, len(docs_with)))
+            sentence_presence = np.zeros(m)
+            sentence_presence[list(in_sentences.get(term, ()))] = 1.0
+            direct[term] = _Term(
+                scores_by_term[term], presence, _idf(n, len(docs_with)), sentence_presence
+            )
         self._terms = dict(direct)
         for group in analyzer.groups:
             members = [direct[t] for t in group if t in direct]
@@ -133,16 +150,20 @@ class Ranker:
             w = params.synonym_weight
             related_scores = w * np.max([m.scores for m in members], axis=0)
             related_presence = w * np.max([m.presence for m in members], axis=0)
-            related_idf = max(m.idf for m in members)
+            related_idf = max(x.idf for x in members)
+            related_sentences = w * np.max([x.sentences for x in members], axis=0)
             for term in group:
                 own = self._terms.get(term)
                 if own is None:
-                    self._terms[term] = _Term(related_scores, related_presence, related_idf)
+                    self._terms[term] = _Term(
+                        related_scores, related_presence, related_idf, related_sentences
+                    )
                 else:
                     self._terms[term] = _Term(
                         np.maximum(own.scores, related_scores),
                         np.maximum(own.presence, related_presence),
                         own.idf,
+                        np.maximum(own.sentences, related_sentences),
                     )
         self._practice = self._practice_scores(body, heads)
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
@@ -208,7 +229,7 @@ class Ranker:
             stems.append(stem)
             typed_by_stem.setdefault(stem, (word.text, meant))
         terms = []
-        for term in dict.fromkeys(analyzer.add_phrases(stems)):
+        for term in dict.fromkeys(analyzer.add_phrases(stems, replace=True)):
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
             terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
@@ -218,8 +239,14 @@ class Ranker:
         """Sections sharing a term with the question, by BM25 score; ties keep document order."""
         terms, unknown, stems = self._analyse(question)
         known = [(t, self._terms[t.term]) for t in terms if t.term in self._terms]
-        topics = [i for i, c in enumerate(self.practices.counts(stems)) if c]
-        uncovered = tuple(self.practices.names[i] for i in topics if not self._covered[i])
+        # The way a question is put ("how long", "what kind of") names its practice more surely
+        # than the practice words it happens to use; those count only when it is not put so.
+        mentioned = {i for i, c in enumerate(self.practices.counts(stems)) if c}
+        asked = self.practices.question_practices(question)
+        topics = sorted(asked or mentioned)
+        uncovered = tuple(
+            self.practices.names[i] for i in sorted(asked | mentioned) if not self._covered[i]
+        )
         if not known or not self.sections:
             return Ranking(tuple(terms), (), tuple(unknown), uncovered)
         scores = np.sum([info.scores for _, info in known], axis=0)
@@ -227,12 +254,16 @@ class Ranker:
         if topics and self.params.practice_weight:
             topical = self._practice[topics].sum(axis=0)
             scores = scores + self.params.practice_weight * topical
+        if self.params.sentence_weight:
+            per_sentence = np.sum([t.weight * info.sentences for t, info in known], axis=0)
+            best_sentence = np.maximum.reduceat(per_sentence, self._offsets)
+            scores = scores + self.params.sentence_weight * best_sentence
         total_idf = sum(t.weight for t in terms) or 1.0
         coverage = np.sum([t.weight * info.presence for t, info in known], axis=0) / total_idf
         order = np.lexsort((np.arange(len(scores)), -scores))
         hits = []
         for i in order:
-            if coverage[i] <= 0.0 and topical[i] <= 0.0:
+            if coverage[i] <= 0.0:
                 continue
             matched = frozenset(t.term for t, info in known if info.presence[i] > 0.0)
             hits.append(Hit(self.sections[i], float(scores[i]), float(coverage[i]), matched))

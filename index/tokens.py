@@ -43,8 +43,14 @@ def _read_lines(name: str) -> list[str]:
 class Analyzer:
     """Turns text into index terms: stems of content words, plus a term per known phrase."""
 
-    def __init__(self, stopwords: Iterable[str], groups: Iterable[Iterable[str]]) -> None:
+    def __init__(
+        self,
+        stopwords: Iterable[str],
+        groups: Iterable[Iterable[str]],
+        variants: dict[str, str] | None = None,
+    ) -> None:
         self.stopwords = frozenset(normalise(w) for w in stopwords)
+        self.variants = {normalise(k): normalise(v) for k, v in (variants or {}).items()}
         self._stemmer = Stemmer.Stemmer("english")
         self._phrases: dict[tuple[str, ...], str] = {}
         self.groups: list[tuple[str, ...]] = []
@@ -73,8 +79,8 @@ class Analyzer:
         return self.related.get(term) or frozenset((term,))
 
     def stem(self, word: str) -> str:
-        """The Snowball stem of one normalised word."""
-        return _stem(self._stemmer, word)
+        """The Snowball stem of one normalised word (a known short form stands for its word)."""
+        return _stem(self._stemmer, self.variants.get(word, word))
 
     def is_stopword(self, word: str) -> bool:
         """True for a normalised word that carries no meaning for retrieval."""
@@ -84,17 +90,22 @@ class Analyzer:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
         return [self.stem(w.text) for w in split_words(text) if w.text not in self.stopwords]
 
-    def add_phrases(self, stems: list[str]) -> list[str]:
-        """`stems` followed by one term for each known phrase found in them."""
+    def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
+        """`stems` followed by one term for each known phrase found in them; with `replace`,
+        the words of a phrase give way to it (a question's "service providers" is one thing,
+        not "service" and "providers")."""
         if not self._phrases:
             return stems
         found = []
+        used: set[int] = set()
         for i in range(len(stems)):
             for n in range(2, min(self._longest, len(stems) - i) + 1):
                 term = self._phrases.get(tuple(stems[i : i + n]))
                 if term:
                     found.append(term)
-        return stems + found
+                    used.update(range(i, i + n))
+        kept = [s for i, s in enumerate(stems) if i not in used] if replace else stems
+        return kept + found
 
     def terms(self, text: str) -> list[str]:
         """Index terms of `text`: content stems, then phrase terms."""
@@ -112,4 +123,5 @@ def default_analyzer() -> Analyzer:
     groups = [
         [e.strip() for e in line.split(",") if e.strip()] for line in _read_lines("synonyms.txt")
     ]
-    return Analyzer(_read_lines("stopwords.txt"), groups)
+    variants = dict(line.split(None, 1) for line in _read_lines("variants.txt"))
+    return Analyzer(_read_lines("stopwords.txt"), groups, variants)

@@ -89,11 +89,6 @@ def test_sections_sharing_no_query_term_are_never_returned() -> None:
         assert hit.matched and hit.coverage > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the practice layer also returns sections that share no query term (coverage 0, "
-    "nothing matched): reported to the ranker's owner",
-)
 def test_sections_sharing_no_query_term_are_never_returned_on_a_real_policy() -> None:
     policy = load_library(DATA / "widgets-policy.md").default
     ranker = Ranker(policy.sections, default_analyzer())
