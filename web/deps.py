@@ -10,13 +10,15 @@ from qa.assistant import Assistant
 from qa.settings import Settings
 
 
-def get_assistant(request: Request) -> Assistant:
+# async def, not def: FastAPI runs a plain def dependency in the thread pool, a hop that cost
+# more per request than answering did (bench/, README "Benchmarks").
+async def get_assistant(request: Request) -> Assistant:
     """The assistant built by the app factory."""
     assistant: Assistant = request.app.state.assistant
     return assistant
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was made with."""
     settings: Settings = request.app.state.settings
     return settings

@@ -1,0 +1,65 @@
+"""In-process latency of Assistant.answer over many questions: p50, p99, mean."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+from qa.assistant import Assistant
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Timings of one policy, in milliseconds."""
+
+    name: str
+    sections: int
+    questions: int
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    json_p50_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return asdict(self)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (share from 0 to 1) of the values."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def measure(name: str, assistant: Assistant, questions: list[str], warmup: int = 200) -> Latency:
+    """Time answer() for every question, after a warm-up; also time the reply's serialisation."""
+    for question in questions[:warmup]:
+        orjson.dumps(assistant.answer(question).to_dict())
+    answer_ms: list[float] = []
+    json_ms: list[float] = []
+    clock = time.perf_counter_ns
+    for question in questions:
+        start = clock()
+        answer = assistant.answer(question)
+        middle = clock()
+        orjson.dumps(answer.to_dict())
+        end = clock()
+        answer_ms.append((middle - start) / 1e6)
+        json_ms.append((end - middle) / 1e6)
+    sections = sum(len(d.policy.sections) for d in assistant.documents.values())
+    return Latency(
+        name=name,
+        sections=sections,
+        questions=len(questions),
+        p50_ms=percentile(answer_ms, 0.50),
+        p99_ms=percentile(answer_ms, 0.99),
+        mean_ms=statistics.fmean(answer_ms),
+        max_ms=max(answer_ms),
+        json_p50_ms=percentile(json_ms, 0.50),
+    )

@@ -1,0 +1,60 @@
+"""The benchmark runs (a tiny `--quick` run, without wrk): its code must not rot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.__main__ import main
+from bench.synthetic import synthetic_library
+from bench.throughput import lua_script, parse_wrk
+from qa.assistant import Assistant
+
+
+def test_quick_bench_prints_latency_and_server_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "bundled privacy policy" in out and "synthetic policy" in out
+    assert "POST /api/ask" in out
+
+
+def test_quick_bench_json_has_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    bundled, synthetic = data["latency"]
+    assert bundled["questions"] == synthetic["questions"] == 100
+    assert synthetic["sections"] == 40
+    assert 0 < bundled["p50_ms"] <= bundled["p99_ms"]
+    assert data["server_time"]["ask_us"] > 0 and "http" not in data
+
+
+def test_synthetic_policy_has_forty_sections_and_a_contact_card() -> None:
+    library = synthetic_library()
+    assert len(library.default.sections) == 40
+    assert Assistant(library).contact_card().email == "privacy@example.org"
+
+
+def test_wrk_report_is_read_with_its_units() -> None:
+    output = """Running 10s test @ http://127.0.0.1:8000/api/ask
+  2 threads and 32 connections
+  Latency Distribution
+     50%  812.00us
+     75%    1.20ms
+     90%    2.00ms
+     99%    1.05s
+  12345 requests in 10.00s, 45.67MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   1234.50
+"""
+    load = parse_wrk("POST /api/ask", output)
+    assert (load.requests_per_s, load.requests, load.errors) == (1234.5, 12345, 7)
+    assert load.p50_ms == pytest.approx(0.812) and load.p99_ms == pytest.approx(1050.0)
+
+
+def test_wrk_script_posts_each_question_as_json() -> None:
+    script = lua_script(['say "hi"', "ünïcode"])
+    assert 'wrk.method = "POST"' in script
+    assert r'[==[{"question": "say \"hi\""}]==]' in script
+    assert r'"\u00fcn\u00efcode"' in script
