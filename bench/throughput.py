@@ -61,14 +61,24 @@ def _get(url: str, timeout: float = 2.0) -> int:
         return status
 
 
-@contextmanager
-def serve(policy: Path | None, workdir: Path, workers: int = 1) -> Iterator[str]:
-    """`privacy-qa serve` on a free loopback port; yields its base URL, stops it afterwards."""
-    port = free_port()
+def server_environ(workdir: Path, **values: str) -> dict[str, str]:
+    """This process's environment without PRIVACY_QA_* settings, running this checkout's code,
+    with the data folder in `workdir`, plus the given PRIVACY_QA_* values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_QA_")}
     env["PYTHONPATH"] = str(ROOT)
     env["PRIVACY_QA_DATA_DIR"] = str(workdir / "data")
-    env["PRIVACY_QA_LOG_LEVEL"] = "warning"
+    env.update(values)
+    return env
+
+
+@contextmanager
+def serve(
+    policy: Path | None, workdir: Path, workers: int = 1, log_level: str = "warning"
+) -> Iterator[str]:
+    """`privacy-qa serve` on a free loopback port; yields its base URL, stops it afterwards.
+    Its output goes to `workdir`/server.log."""
+    port = free_port()
+    env = server_environ(workdir, PRIVACY_QA_LOG_LEVEL=log_level)
     if policy is not None:
         env["PRIVACY_QA_POLICY"] = str(policy)
     log = workdir / "server.log"

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.throughput import serve, server_environ
 from qa.cli import main
 from qa.settings import describe
 from tests.conftest import DATA
 
-ROOT = Path(__file__).parents[1]
 BROKEN = b"---\ntitle: Broken\n---\nJust text, no headings at all.\n"
 
 
@@ -30,15 +28,6 @@ def console_script() -> str:
     found = str(beside) if beside.exists() else shutil.which("privacy-qa")
     assert found, "the console script is not installed; run `make install`"
     return found
-
-
-def clean_environ(tmp_path: Path, **values: str) -> dict[str, str]:
-    """This process's environment without PRIVACY_QA_* settings, plus the given ones."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_QA_")}
-    env["PYTHONPATH"] = str(ROOT)  # the code under test, even beside another install
-    env["PRIVACY_QA_DATA_DIR"] = str(tmp_path / "data")
-    env.update(values)
-    return env
 
 
 @pytest.fixture()
@@ -54,14 +43,6 @@ def broken_policy(tmp_path: Path) -> Path:
     path = tmp_path / "broken-policy.md"
     path.write_bytes(BROKEN)
     return path
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on just now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.mark.usefixtures("widgets_env")
@@ -108,7 +89,7 @@ def test_a_bad_setting_stops_the_command_naming_the_variable(
 def test_console_script_exits_non_zero_on_a_broken_policy(
     tmp_path: Path, broken_policy: Path
 ) -> None:
-    env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
+    env = server_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
     done = subprocess.run(
         [console_script(), "index"], env=env, cwd=tmp_path, capture_output=True, text=True
     )
@@ -195,7 +176,7 @@ def test_serve_refuses_a_broken_policy_before_binding_the_port(
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
+        env = server_environ(tmp_path, PRIVACY_QA_POLICY=str(broken_policy))
         done = subprocess.run(
             [console_script(), "serve", "--port", str(port)],
             env=env,
@@ -211,38 +192,10 @@ def test_serve_refuses_a_broken_policy_before_binding_the_port(
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """`privacy-qa serve` over the widgets policy on a free port; stopped after the test."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = clean_environ(tmp_path, PRIVACY_QA_POLICY=str(DATA / "widgets-policy.md"))
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [console_script(), "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:  # not listening yet
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server did not start: {log.read_text()}")
-            time.sleep(0.05)  # poll again: the condition is /healthz answering 200
-        yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """`privacy-qa serve` over the widgets policy on a free port, logging at info (where
+    uvicorn's access log would write); stopped after the test."""
+    with serve(DATA / "widgets-policy.md", tmp_path, log_level="info") as url:
+        yield int(url.rsplit(":", 1)[1]), tmp_path / "server.log"
 
 
 def request(
