@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -39,9 +39,9 @@ class Practices:
     def _all_stems(self, text: str) -> list[str]:
         return [self.analyzer.stem(w.text) for w in split_words(text)]
 
-    def question_practices(self, question: str) -> set[int]:
-        """Practices a question asks about by the way it is put ("how long", "who do you share")."""
-        stems = self._all_stems(question)
+    def question_practices(self, stems: Sequence[str]) -> set[int]:
+        """Practices a question asks about by the way it is put ("how long", "who do you share"),
+        from the stems of all its words, stopwords included."""
         found = set()
         for i, stem in enumerate(stems):
             for cue, practice in self._questions.get(stem, ()):

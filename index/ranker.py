@@ -58,6 +58,7 @@ class Ranking:
     hits: tuple[Hit, ...]
     unknown: tuple[str, ...]
     uncovered: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,16 +208,18 @@ class Ranker:
 
     def query_terms(self, question: str) -> tuple[list[QueryTerm], list[str]]:
         """The question's distinct terms (misspelled words corrected), and the words not known."""
-        terms, unknown, _ = self._analyse(question)
+        terms, unknown, _, _ = self._analyse(question)
         return terms, unknown
 
-    def _analyse(self, question: str) -> tuple[list[QueryTerm], list[str], list[str]]:
+    def _analyse(self, question: str) -> tuple[list[QueryTerm], list[str], list[str], list[str]]:
         analyzer = self.analyzer
         stems: list[str] = []
+        every: list[str] = []  # stems of all words, stopwords too, misspellings corrected
         typed_by_stem: dict[str, tuple[str, str]] = {}
         unknown: list[str] = []
         for word in split_words(question):
             if analyzer.is_stopword(word.text):
+                every.append(analyzer.stem(word.text))
                 continue
             meant = word.text
             stem = analyzer.stem(meant)
@@ -227,28 +230,29 @@ class Ranker:
             if stem not in self._terms:
                 unknown.append(word.text)
             stems.append(stem)
+            every.append(stem)
             typed_by_stem.setdefault(stem, (word.text, meant))
         terms = []
         for term in dict.fromkeys(analyzer.add_phrases(stems, replace=True)):
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
             terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
-        return terms, unknown, stems
+        return terms, unknown, stems, every
 
     def rank(self, question: str, limit: int | None = None) -> Ranking:
         """Sections sharing a term with the question, by BM25 score; ties keep document order."""
-        terms, unknown, stems = self._analyse(question)
+        terms, unknown, stems, every = self._analyse(question)
         known = [(t, self._terms[t.term]) for t in terms if t.term in self._terms]
         # The way a question is put ("how long", "what kind of") names its practice more surely
         # than the practice words it happens to use; those count only when it is not put so.
         mentioned = {i for i, c in enumerate(self.practices.counts(stems)) if c}
-        asked = self.practices.question_practices(question)
+        asked = self.practices.question_practices(every)
         topics = sorted(asked or mentioned)
         uncovered = tuple(
             self.practices.names[i] for i in sorted(asked | mentioned) if not self._covered[i]
         )
         if not known or not self.sections:
-            return Ranking(tuple(terms), (), tuple(unknown), uncovered)
+            return Ranking(tuple(terms), (), tuple(unknown), uncovered, tuple(every))
         scores = np.sum([info.scores for _, info in known], axis=0)
         topical = np.zeros(len(scores))
         if topics and self.params.practice_weight:
@@ -269,4 +273,4 @@ class Ranker:
             hits.append(Hit(self.sections[i], float(scores[i]), float(coverage[i]), matched))
             if limit is not None and len(hits) >= limit:
                 break
-        return Ranking(tuple(terms), tuple(hits), tuple(unknown), uncovered)
+        return Ranking(tuple(terms), tuple(hits), tuple(unknown), uncovered, tuple(every))

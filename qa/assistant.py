@@ -13,7 +13,7 @@ from qa.contact import ContactCard, find_contact_section, read_contact_card
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
 from qa.render import render_markdown
-from qa.snippets import Sentence, make_snippet, prepare_sentences
+from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
 MAX_QUESTION = 500
 # Chosen with `privacy-qa eval eval/questions.jsonl` (README, "Quality"): the lowest share of
@@ -127,20 +127,17 @@ class Assistant:
             raise InvalidQuestion(f"top_k: must be 1 to {MAX_TOP_K}, not {top_k}", "top_k")
         home = self.document(document)
         names = [home.name] if document is not None else list(self.documents)
-        # Intents are read from the words as typed and as corrected; the first document's
-        # corrections serve (every document shares the analyzer, so they rarely differ).
-        first = self.documents[names[0]].ranker
-        terms, _ = first.query_terms(text)
+        # Every section that matches is ranked (a policy has tens of sections): the sections
+        # where an intent is met may lie below top_k and are moved up.
+        rankings = [self.documents[name].ranker.rank(text) for name in names]
+        home_ranking = rankings[names.index(home.name)]
+        terms = list(home_ranking.terms)
+        # Intents are read from the words as corrected against the home document.
         corrections = {t.typed: t.word for t in terms if t.typed != t.word}
-        intents = self.detector.detect(text, corrections)
+        intents = self.detector.detect_stems(home_ranking.stems)
         preferred = self._action_sections(home.name, intents)
-        hits: list[Hit] = []
-        uncovered: set[str] = set()
-        for name in names:
-            ranking = self.documents[name].ranker.rank(text, None if preferred else top_k)
-            hits.extend(ranking.hits)
-            if name == home.name:
-                uncovered.update(ranking.uncovered)
+        uncovered = set(home_ranking.uncovered)
+        hits = [hit for ranking in rankings for hit in ranking.hits]
         if len(names) > 1:
             order = {name: i for i, name in enumerate(names)}
             hits.sort(key=lambda h: (-h.score, order[h.section.document], h.section.position))
@@ -159,7 +156,9 @@ class Assistant:
             message = NOT_COVERED
         else:
             message = NO_TERMS
-        sections = tuple(self._section_answer(hit, terms) for hit in hits)
+        query = prepare_query(terms, self.analyzer, self.params.synonym_weight)
+        by_term = {t.term: t.typed for t in terms}
+        sections = tuple(self._section_answer(hit, query, by_term) for hit in hits)
         top_policy = self.library.documents[hits[0].section.document] if hits else home
         return Answer(
             question=question,
@@ -220,16 +219,12 @@ class Assistant:
             explained += extra / total
         return min(explained, 1.0)
 
-    def _section_answer(self, hit: Hit, terms: list[QueryTerm]) -> SectionAnswer:
+    def _section_answer(
+        self, hit: Hit, query: SnippetQuery, by_term: dict[str, str]
+    ) -> SectionAnswer:
         section = hit.section
         document = self.documents[section.document]
-        snippet = make_snippet(
-            document.sentences[section.id],
-            terms,
-            self.analyzer,
-            self.params.synonym_weight,
-        )
-        by_term = {t.term: t.typed for t in terms}
+        snippet = make_snippet(document.sentences[section.id], query)
         return SectionAnswer(
             id=section.id,
             document=section.document,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -64,37 +64,44 @@ class IntentDetector:
 
     def __init__(self, cues: dict[str, list[str]], analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self._cues = {
-            name: [tuple(self._stems(cue)) for cue in phrases] for name, phrases in cues.items()
-        }
+        self._names = tuple(cues)
+        # Cues by their first word, so a question is only tried against cues that can start in it.
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name, phrases in cues.items():
+            for phrase in phrases:
+                cue = tuple(self._stems(phrase))
+                if cue:
+                    self._by_first.setdefault(cue[0], []).append((cue, name))
 
     def _stems(self, text: str, corrections: Mapping[str, str] | None = None) -> list[str]:
         fix = corrections or {}
         return [self.analyzer.stem(fix.get(w.text, w.text)) for w in split_words(text)]
 
     @staticmethod
-    def _found(cue: tuple[str, ...], stems: list[str]) -> bool:
-        for start, stem in enumerate(stems):
-            if stem != cue[0]:
-                continue
-            at, ok = start, True
-            for word in cue[1:]:
-                window = stems[at + 1 : at + 2 + MAX_GAP]
-                if word not in window:
-                    ok = False
-                    break
-                at = at + 1 + window.index(word)
-            if ok:
-                return True
-        return False
+    def _found_at(cue: tuple[str, ...], stems: list[str], start: int) -> bool:
+        at = start
+        for word in cue[1:]:
+            window = stems[at + 1 : at + 2 + MAX_GAP]
+            if word not in window:
+                return False
+            at = at + 1 + window.index(word)
+        return True
 
-    def _matched_cues(self, name: str, stems: list[str]) -> list[tuple[str, ...]]:
-        return [cue for cue in self._cues.get(name, ()) if self._found(cue, stems)]
+    def _matches(self, stems: list[str]) -> dict[str, list[tuple[str, ...]]]:
+        found: dict[str, list[tuple[str, ...]]] = {}
+        for start, stem in enumerate(stems):
+            for cue, name in self._by_first.get(stem, ()):
+                if self._found_at(cue, stems, start):
+                    found.setdefault(name, []).append(cue)
+        return found
 
     def detect(self, question: str, corrections: Mapping[str, str] | None = None) -> Intents:
         """Intents of `question`; `corrections` maps misspelled words to the words meant."""
-        stems = self._stems(question, corrections)
-        found = {name: cues for name in self._cues if (cues := self._matched_cues(name, stems))}
+        return self.detect_stems(self._stems(question, corrections))
+
+    def detect_stems(self, stems: Sequence[str]) -> Intents:
+        """Intents from the stems of a question's words, in order (as the ranker gives them)."""
+        found = self._matches(list(stems))
         rights = [r for r in RIGHTS if r in found]
         if "limit" in rights and "restriction" in rights:
             rights.remove("restriction")

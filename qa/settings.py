@@ -122,6 +122,28 @@ def _fernet_keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+def _origins(value: str) -> tuple[str, ...]:
+    origins = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                f"{item!r} is not an origin; list origins such as "
+                "https://www.example.com,https://shop.example.com (scheme, host, optional port)"
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(dict.fromkeys(origins))
+
+
 def _setting(
     default: Any, help: str, parse: Callable[[str], Any] = str, *, secret: bool = False
 ) -> Any:
@@ -213,6 +235,20 @@ class Settings:
     )
     log_level: str = _setting(
         "info", "Log level: critical, error, warning, info or debug.", _log_level
+    )
+    allowed_origins: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated origins (https://www.example.com) of the sites that may embed the chat "
+        "widget: they may frame /widget and call the JSON API from the browser (CORS). "
+        "Default: none, only the assistant's own pages.",
+        _origins,
+    )
+    form_secret: str = _setting(
+        "",
+        "Secret that signs the visitor forms' anti-forgery tokens; give every server the same "
+        "value. Default: a random one at each start (a form left open across a restart must "
+        "be sent again).",
+        secret=True,
     )
 
     @classmethod

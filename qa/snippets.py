@@ -47,31 +47,43 @@ def _stems_of(terms: frozenset[str]) -> frozenset[str]:
     return frozenset(part for term in terms for part in term.split("_"))
 
 
-def make_snippet(
-    sentences: tuple[Sentence, ...],
-    terms: list[QueryTerm],
-    analyzer: Analyzer,
-    synonym_weight: float,
-) -> Snippet:
+@dataclass(frozen=True, slots=True)
+class SnippetQuery:
+    """A question's terms as snippets need them, worked out once per answer."""
+
+    related: tuple[tuple[QueryTerm, frozenset[str]], ...]
+    wanted: frozenset[str]
+    synonym_weight: float
+
+
+def prepare_query(
+    terms: list[QueryTerm], analyzer: Analyzer, synonym_weight: float
+) -> SnippetQuery:
+    """Each term with its privacy-vocabulary relatives, and every stem worth marking."""
+    related = tuple((t, analyzer.related_terms(t.term)) for t in terms)
+    wanted = _stems_of(frozenset(term for _, group in related for term in group))
+    return SnippetQuery(related, wanted, synonym_weight)
+
+
+def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippet:
     """Pick the best-matching sentence (and the next best, if it matches too) and mark words."""
     if not sentences:
         return Snippet("", "", ())
-    related = [(t, analyzer.related_terms(t.term)) for t in terms]
     scores = []
     for sentence in sentences:
         score = 0.0
-        for term, group in related:
+        for term, group in query.related:
             if term.term in sentence.terms:
                 score += term.weight
-            elif group & sentence.terms:
-                score += synonym_weight * term.weight
+            elif not group.isdisjoint(sentence.terms):
+                score += query.synonym_weight * term.weight
         scores.append(score)
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     chosen = [ranked[0]]
     if len(ranked) > 1 and scores[ranked[1]] > 0:
         chosen.append(ranked[1])
     chosen.sort()
-    wanted = _stems_of(frozenset(term for _, group in related for term in group))
+    wanted = query.wanted
     text_parts: list[str] = []
     spans: list[tuple[int, int]] = []
     offset = 0
