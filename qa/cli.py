@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers))
         if v is not None
     }
+    if not settings.form_secret:
+        # Every worker must check the form tokens the others signed: one secret for all.
+        changes["form_secret"] = secrets.token_urlsafe(32)
     settings = settings.with_values(**changes)
     _assistant(settings)  # a broken policy stops here, before the port is bound
     os.environ.update(settings.to_environ())

@@ -135,12 +135,27 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 class SecurityHeaders:
-    """Add the security headers (and the CSP) to every HTTP response."""
+    """Add the security headers (and the CSP) to every HTTP response.
 
-    def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'") -> None:
+    Pages are never framed, except the `framed_paths` (the widget's panel), which the
+    `frame_ancestors` sources may frame.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        frame_ancestors: str = "'none'",
+        framed_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.headers = [
             *SECURITY_HEADERS,
+            (b"content-security-policy", content_security_policy()),
+        ]
+        self.framed_paths = framed_paths
+        # X-Frame-Options cannot name origins; frame-ancestors alone decides where framing is on.
+        self.framed_headers = [
+            *(h for h in SECURITY_HEADERS if h[0] != b"x-frame-options"),
             (b"content-security-policy", content_security_policy(frame_ancestors)),
         ]
 
@@ -148,10 +163,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.framed_headers if scope["path"] in self.framed_paths else self.headers
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, with_headers)
