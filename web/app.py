@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from index.library import load_library
 from qa.assistant import Assistant
+from qa.feedback import FeedbackCounts
 from qa.settings import Settings
 from qa.store import Store
-from web import api, chat, escalations, pages, rights, support
+from web import api, chat, escalations, feedback, forms, pages, rights, support, widget
+from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.middleware import BodyLimit, SecurityHeaders
 from web.services import casework_lifespan
@@ -39,6 +43,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
+    app.state.feedback = FeedbackCounts()
+    app.state.form_tokens = FormTokens(settings.form_secret or secrets.token_bytes(32))
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(chat.router)
@@ -46,11 +52,27 @@ def create_app(
     app.include_router(rights.router)
     app.include_router(escalations.router)
     app.include_router(support.router)
+    app.include_router(feedback.router)
+    app.include_router(forms.router)
+    app.include_router(widget.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     docs_assets = _swagger_assets()
     if docs_assets:
         app.mount("/docs-assets", StaticFiles(directory=docs_assets), name="docs-assets")
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        SecurityHeaders,
+        frame_ancestors=" ".join(("'self'", *settings.allowed_origins)),
+        framed_paths=widget.FRAMED_PATHS,
+    )
+    if settings.allowed_origins:
+        # Sites that embed the widget may also call the JSON API from their own pages.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Idempotency-Key"],
+            max_age=600,
+        )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
 

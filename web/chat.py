@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from qa.assistant import MAX_QUESTION
+from qa.assistant import MAX_QUESTION, Assistant
 from qa.errors import QAError
+from web.csrf import FormTokens
 from web.deps import AssistantDep
 from web.pages import render_page
 
@@ -21,26 +24,70 @@ STARTERS = (
     "Who do I contact about privacy?",
 )
 
+NEW_TAB = ' target="_blank" rel="noopener"'
+
+
+def form_tokens(request: Request) -> FormTokens:
+    """The app's form token signer (made by the app factory from PRIVACY_QA_FORM_SECRET)."""
+    tokens: FormTokens = request.app.state.form_tokens
+    return tokens
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[*_`#>]", "", text).split()
+
+
+def chat_values(
+    request: Request,
+    assistant: Assistant,
+    q: str | None,
+    *,
+    mode: str = "page",
+    ask_path: str = "/",
+    hidden_fields: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
+    """What _chat.html needs: the answer to ?q= (if any) and the forms' tokens."""
+    answer = error = None
+    if q is not None and q.strip():
+        try:
+            answer = assistant.answer(q[:MAX_QUESTION])
+        except QAError as exc:
+            error = exc.message
+    extra = "&" + urlencode(hidden_fields) if hidden_fields else ""
+    return {
+        "mode": mode,
+        "question": q or "",
+        "answer": answer,
+        "error": error,
+        "starters": STARTERS,
+        "max_question": MAX_QUESTION,
+        "ask_path": ask_path,
+        "hidden_fields": hidden_fields,
+        "extra_query": extra,
+        # In the widget's frame, links open a tab: the other pages may not be framed.
+        "target": NEW_TAB if mode == "widget" else "",
+        # A section the snippet quotes whole needs no "Read more".
+        "whole_sections": {
+            s.id
+            for s in (answer.sections if answer else ())
+            if _words(s.snippet) == _words(s.markdown)
+        },
+        "escalation_token": form_tokens(request).issue("escalation")
+        if answer is not None and not answer.answered
+        else None,
+    }
+
 
 @router.get("/")
 async def chat_page(
+    request: Request,
     assistant: AssistantDep,
     q: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     """The question box; with ?q= the answer is shown below it."""
-    answer = error = None
-    if q is not None and q.strip():
-        try:
-            answer = assistant.answer(q[:MAX_QUESTION] if len(q) > MAX_QUESTION else q)
-        except QAError as exc:
-            error = exc.message
     return render_page(
         "chat.html",
         title="Privacy questions",
-        question=q or "",
-        answer=answer,
-        error=error,
-        starters=STARTERS,
-        max_question=MAX_QUESTION,
         policy=assistant.library.default,
+        **chat_values(request, assistant, q),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
@@ -21,11 +22,34 @@ router = APIRouter(include_in_schema=False)
 def templates() -> Environment:
     """The page templates; every value is HTML-escaped unless marked safe in the template."""
     folder = str(resources.files("web").joinpath("templates"))
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(default=True),
         auto_reload=False,
     )
+    environment.filters["longdate"] = long_date
+    return environment
+
+
+def long_date(value: date | datetime) -> str:
+    """A date as people write it: 5 March 2026 (the same in every locale the server runs in)."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def render_page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -62,10 +86,13 @@ async def document_page(document: str, assistant: AssistantDep) -> Response:
 
 
 @router.get("/contact")
-async def contact_page(assistant: AssistantDep) -> Response:
-    """The privacy team's contact card, as the policy gives it."""
+async def contact_page(request: Request, assistant: AssistantDep) -> Response:
+    """The privacy team's contact card, as the policy gives it, and a form to write to them."""
     return render_page(
-        "contact.html", card=assistant.contact_card(), title="Contact the privacy team"
+        "contact.html",
+        card=assistant.contact_card(),
+        title="Contact the privacy team",
+        token=request.app.state.form_tokens.issue("escalation"),
     )
 
 

@@ -1,0 +1,53 @@
+"""POST /api/feedback: 'Was this helpful?', counted per section and day and nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from starlette.responses import Response
+
+from qa.feedback import FeedbackCounts
+from web.deps import AssistantDep
+from web.responses import JSONResponse
+from web.schemas import ErrorOut, StatusOut
+
+router = APIRouter()
+
+
+def get_feedback(request: Request) -> FeedbackCounts:
+    """The app's feedback counts."""
+    counts: FeedbackCounts = request.app.state.feedback
+    return counts
+
+
+FeedbackDep = Annotated[FeedbackCounts, Depends(get_feedback)]
+
+
+class FeedbackIn(BaseModel):
+    """Whether an answer's section helped; no question, name or address is taken."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    section_id: str = Field(min_length=1, max_length=200, description="The section's id.")
+    document: str | None = Field(
+        None, max_length=200, description="The section's document (default: the main one)."
+    )
+    helpful: StrictBool = Field(description="true for yes, false for no.")
+
+
+@router.post(
+    "/api/feedback",
+    response_model=StatusOut,
+    responses={
+        404: {"model": ErrorOut, "description": "Unknown document or section."},
+        422: {"model": ErrorOut, "description": "A field is missing or not valid."},
+    },
+    tags=["answers"],
+)
+async def feedback(body: FeedbackIn, assistant: AssistantDep, counts: FeedbackDep) -> Response:
+    """Count a yes or no for a section today; nothing about the visitor is kept."""
+    section = assistant.section(body.section_id, body.document)
+    counts.record(section.document, section.id, body.helpful)
+    return JSONResponse({"status": "counted"})

@@ -1,0 +1,20 @@
+// The rights-request form: the deadline text follows the chosen right and law, and after a
+// refused submission focus goes to the list of what to fix. The form itself posts as usual.
+
+const form = document.querySelector("form.rights-form");
+const summary = document.getElementById("error-summary");
+if (summary) summary.focus();
+
+if (form) {
+  const right = form.querySelector("#right");
+  const jurisdiction = form.querySelector("#jurisdiction");
+  const shown = document.getElementById("deadline");
+  const all = document.getElementById("deadlines");
+  const update = () => {
+    const kind = right.value === "opt_out" ? "opt_out" : "request";
+    const chosen = all.content.querySelector(`[data-key="${jurisdiction.value}:${kind}"]`);
+    if (chosen) shown.replaceChildren(...chosen.cloneNode(true).childNodes);
+  };
+  right.addEventListener("change", update);
+  jurisdiction.addEventListener("change", update);
+}
