@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from qa.assistant import Assistant
 from qa.feedback import FeedbackCount, FeedbackCounts
+from qa.settings import Settings
+from web.app import create_app
 
 
 def test_counts_are_kept_per_day_and_section() -> None:
@@ -59,3 +63,19 @@ def test_feedback_takes_nothing_but_section_document_and_yes_or_no(client: TestC
     response = client.post("/api/feedback", json={"section_id": "data-retention", "helpful": "yes"})
     assert response.status_code == 422 and response.json()["error"]["field"] == "helpful"
     assert client.app.state.feedback.counts() == []  # type: ignore[attr-defined]
+
+
+def test_the_privacy_team_reads_the_counts_with_a_support_key(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    key = "k" * 24
+    settings = Settings(data_dir=tmp_path, api_keys=(key,))
+    before = datetime.now(UTC).date().isoformat()
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        client.post("/api/feedback", json={"section_id": "contact-us", "helpful": False})
+        assert client.get("/api/support/feedback").status_code == 401
+        response = client.get("/api/support/feedback", headers={"authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    (row,) = response.json()["counts"]
+    assert (row["section_id"], row["helpful"], row["not_helpful"]) == ("contact-us", 0, 1)
+    assert row["day"] in (before, datetime.now(UTC).date().isoformat())  # midnight may pass

@@ -53,6 +53,7 @@ def create_app(
     app.include_router(escalations.router)
     app.include_router(support.router)
     app.include_router(feedback.router)
+    app.include_router(feedback.support_router)
     app.include_router(forms.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")

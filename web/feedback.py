@@ -12,8 +12,16 @@ from qa.feedback import FeedbackCounts
 from web.deps import AssistantDep
 from web.responses import JSONResponse
 from web.schemas import ErrorOut, StatusOut
+from web.support import SUPPORT_ERRORS, require_key
 
 router = APIRouter()
+# The counts are for the privacy team: behind the support API's keys.
+support_router = APIRouter(
+    prefix="/api/support",
+    tags=["support"],
+    dependencies=[Depends(require_key)],
+    responses=SUPPORT_ERRORS,
+)
 
 
 def get_feedback(request: Request) -> FeedbackCounts:
@@ -51,3 +59,25 @@ async def feedback(body: FeedbackIn, assistant: AssistantDep, counts: FeedbackDe
     section = assistant.section(body.section_id, body.document)
     counts.record(section.document, section.id, body.helpful)
     return JSONResponse({"status": "counted"})
+
+
+class FeedbackCountOut(BaseModel):
+    """Yes and no answers for one section on one day (UTC)."""
+
+    day: str = Field(examples=["2026-03-05"])
+    document: str
+    section_id: str
+    helpful: int
+    not_helpful: int
+
+
+class FeedbackCountsOut(BaseModel):
+    """Every section and day with feedback since this server started."""
+
+    counts: list[FeedbackCountOut]
+
+
+@support_router.get("/feedback", response_model=FeedbackCountsOut)
+async def feedback_counts(counts: FeedbackDep) -> Response:
+    """'Was this helpful?' counts per section and day, oldest first (kept in memory)."""
+    return JSONResponse({"counts": [c.to_dict() for c in counts.counts()]})
