@@ -207,6 +207,7 @@ def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
         tab = Tab(page, context)
         page.on("console", lambda m: tab.console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: tab.errors.append(str(e)))
+
         def on_dialog(dialog: Any) -> None:
             tab.dialogs.append(dialog.message)
             dialog.dismiss()
@@ -638,3 +639,55 @@ def test_policy_page_has_contents_anchors_and_last_updated(
     contents.get_by_role("link", name="Your Legal Rights").click()
     page.wait_for_url(re.compile(r"/policy#your-legal-rights$"))
     assert page.locator("section:target").get_attribute("id") == "your-legal-rights"
+
+
+# -- colour contrast ----------------------------------------------------------------------
+
+LOW_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent).join("").trim();
+    const style = getComputedStyle(el);
+    if (!text || !el.getClientRects().length || style.visibility === "hidden") continue;
+    if (el.closest(".visually-hidden, mark")) continue;
+    const a = lum(rgb(style.color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) {
+      failures.push(`${el.tagName}.${el.className} "${text.slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+  }
+  return failures;
+}"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?q=What+data+do+you+collect+about+me%3F",
+        "/?q=Can+I+bring+my+dog",
+        "/rights-requests/new",
+        "/contact",
+        "/policy",
+        "/widget?colour=%23ffd400",
+    ],
+)
+def test_text_meets_wcag_aa_contrast(site: Site, open_tab: Callable[..., Tab], path: str) -> None:
+    page = open_tab().page
+    page.goto(site.url + path)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.evaluate(LOW_CONTRAST) == []
