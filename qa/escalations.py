@@ -149,7 +149,7 @@ class Escalations:
 
     def list(self, limit: int = 100, offset: int = 0) -> list[Escalation]:
         """Escalations, newest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(
                 select(escalations)
                 .order_by(escalations.c.created_at.desc(), escalations.c.id.desc())

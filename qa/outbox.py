@@ -210,15 +210,20 @@ class Outbox:
         """Lease up to `limit` due mails to this caller (others skip them until the lease ends)."""
         now = now or utcnow()
         owner = uuid.uuid4().hex
+        due = (
+            (outbox.c.status == "pending")
+            & (outbox.c.next_attempt_at <= now)
+            & or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        )
+        # A read first: most rounds find nothing, and a read takes no write lock.
+        with self.store.read() as conn:
+            if conn.execute(select(outbox.c.id).where(due).limit(1)).first() is None:
+                return []
         with self.store.transaction() as conn:
             ids = (
                 conn.execute(
                     select(outbox.c.id)
-                    .where(
-                        outbox.c.status == "pending",
-                        outbox.c.next_attempt_at <= now,
-                        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-                    )
+                    .where(due)
                     .order_by(outbox.c.next_attempt_at, outbox.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -294,7 +299,7 @@ class Outbox:
 
     def pending(self) -> list[PendingMail]:
         """Mail not yet delivered, oldest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(
                 select(outbox)
                 .where(outbox.c.status == "pending")
@@ -309,7 +314,7 @@ class Outbox:
 
     def count(self, status: str) -> int:
         """How many mails have `status` (pending or sent)."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(outbox).where(outbox.c.status == status)
@@ -318,7 +323,7 @@ class Outbox:
 
     def soonest(self) -> datetime | None:
         """When the next pending mail is due, or None when nothing is pending."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             value: datetime | None = conn.execute(
                 select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
             ).scalar_one_or_none()

@@ -228,7 +228,7 @@ class RightsRequests:
 
     def status(self, reference: str, token: str) -> RightsRequest:
         """The request if `token` is its status token; the same NotFound for either mistake."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = conn.execute(
                 select(rights_requests).where(rights_requests.c.reference == reference)
             ).first()
@@ -292,13 +292,13 @@ class RightsRequests:
         if due_before is not None:
             query = query.where(rights_requests.c.due_at < due_before)
         query = query.order_by(rights_requests.c.due_at, rights_requests.c.id)
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [self._from_row(r) for r in rows]
 
     def get(self, reference: str) -> RightsRequest:
         """One request by reference."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return self._load(conn, reference)
 
     def update(

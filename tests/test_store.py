@@ -1,0 +1,125 @@
+"""The store: schema in step with the migrations, durable SQLite, encryption at rest, retention."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
+
+from qa.outbox import FileTransport, Outbox
+from qa.requests import Intake, RightsRequests
+from qa.retention import purge
+from qa.settings import Settings
+from qa.store import (
+    Cipher,
+    Store,
+    StoreError,
+    make_engine,
+    metadata,
+    open_store,
+    rights_requests,
+    utcnow,
+)
+
+
+def _desk(store: Store, tmp_path: Path) -> RightsRequests:
+    box = Outbox(store, FileTransport(tmp_path / "mail"), "assistant@example.com")
+    return RightsRequests(
+        store, box, public_url="http://testserver", privacy_email="privacy@example.com"
+    )
+
+
+def test_migrations_build_exactly_the_declared_schema(database_url: str) -> None:
+    store = Store(make_engine(database_url))
+    try:
+        store.upgrade()
+        store.upgrade()  # a second upgrade is a no-op
+        with store.read() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        store.close()
+
+
+def test_several_processes_may_upgrade_at_once(database_url: str) -> None:
+    stores = [Store(make_engine(database_url)) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda s: s.upgrade(), stores))
+        with stores[0].read() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_sqlite_is_durable_and_avoids_wal(tmp_path: Path) -> None:
+    store = open_store(Settings(data_dir=tmp_path))
+    try:
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "persist"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+        assert (tmp_path / "privacy-qa.sqlite3").exists()
+    finally:
+        store.close()
+
+
+def test_personal_data_is_encrypted_at_rest_with_a_key(database_url: str, tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    store = Store(make_engine(database_url), Cipher((key,)))
+    try:
+        store.upgrade()
+        desk = _desk(store, tmp_path)
+        _, created = desk.submit(
+            Intake("access", "gdpr", "Ana Lima", "ana@example.com", "secret details")
+        )
+        with store.read() as conn:
+            row = conn.execute(sa.select(rights_requests)).one()
+            raw = conn.exec_driver_sql("SELECT raw FROM outbox").scalars().all()
+        assert "ana@example.com" not in str(tuple(row)) and "Ana Lima" not in str(tuple(row))
+        assert all("ana@example.com" not in r for r in raw)
+        request = desk.get(created["reference"])
+        assert (request.email, request.details) == ("ana@example.com", "secret details")
+        other = Store(store.engine, Cipher((Fernet.generate_key().decode(),)))
+        with pytest.raises(StoreError, match="PRIVACY_QA_ENCRYPTION_KEY"):
+            _desk(other, tmp_path).get(created["reference"])
+        rotated = Store(store.engine, Cipher((Fernet.generate_key().decode(), key)))
+        assert _desk(rotated, tmp_path).get(created["reference"]).email == "ana@example.com"
+    finally:
+        store.close()
+
+
+def test_purge_erases_closed_requests_past_retention_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = Store(make_engine(database_url))
+    try:
+        store.upgrade()
+        desk = _desk(store, tmp_path)
+        long_ago = utcnow() - timedelta(days=400)
+        _, old = desk.submit(Intake("opt_out", "ccpa", "Old", "old@example.com"), now=long_ago)
+        desk.update(old["reference"], status="completed", now=long_ago + timedelta(days=1))
+        _, recent = desk.submit(Intake("opt_out", "ccpa", "New", "new@example.com"))
+        desk.update(recent["reference"], status="completed")
+        _, still_open = desk.submit(
+            Intake("access", "gdpr", "Open", "open@example.com"), now=long_ago
+        )
+        erased = purge(store, retention_days=365)
+        assert erased.rights_requests == 1
+        assert desk.get(old["reference"]).email is None
+        assert desk.get(old["reference"]).status == "completed"
+        assert desk.get(recent["reference"]).email == "new@example.com"
+        assert desk.get(still_open["reference"]).email == "open@example.com"
+    finally:
+        store.close()
+
+
+def test_a_database_that_cannot_be_opened_names_the_setting(tmp_path: Path) -> None:
+    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreError, match="PRIVACY_QA_DATABASE_URL"):
+        open_store(settings)
