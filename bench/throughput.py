@@ -73,12 +73,16 @@ def server_environ(workdir: Path, **values: str) -> dict[str, str]:
 
 @contextmanager
 def serve(
-    policy: Path | None, workdir: Path, workers: int = 1, log_level: str = "warning"
+    policy: Path | None,
+    workdir: Path,
+    workers: int = 1,
+    log_level: str = "warning",
+    **settings: str,
 ) -> Iterator[str]:
-    """`privacy-qa serve` on a free loopback port; yields its base URL, stops it afterwards.
-    Its output goes to `workdir`/server.log."""
+    """`privacy-qa serve` on a free loopback port, with more PRIVACY_QA_* `settings` if given;
+    yields its base URL, stops it afterwards. Its output goes to `workdir`/server.log."""
     port = free_port()
-    env = server_environ(workdir, PRIVACY_QA_LOG_LEVEL=log_level)
+    env = server_environ(workdir, PRIVACY_QA_LOG_LEVEL=log_level, **settings)
     if policy is not None:
         env["PRIVACY_QA_POLICY"] = str(policy)
     log = workdir / "server.log"
@@ -90,7 +94,7 @@ def serve(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{settings.get('PRIVACY_QA_HOST', '127.0.0.1')}:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -26,6 +26,7 @@ from qa.evaluation import (
     summarise,
     write_results,
 )
+from qa.logs import log_config
 from qa.settings import Settings, describe
 
 
@@ -59,6 +60,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         access_log=False,
+        log_config=log_config(settings.log_level, settings.log_format),
         log_level=settings.log_level,
         server_header=False,
         proxy_headers=False,

@@ -67,6 +67,13 @@ def _log_level(value: str) -> str:
 
 
 def _bool(value: str) -> bool:
+def _log_format(value: str) -> str:
+    fmt = value.lower()
+    if fmt not in ("json", "text"):
+        raise ValueError("must be json or text")
+    return fmt
+
+
     lowered = value.lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -237,6 +244,12 @@ class Settings:
         "info", "Log level: critical, error, warning, info or debug.", _log_level
     )
     allowed_origins: tuple[str, ...] = _setting(
+    log_format: str = _setting(
+        "json",
+        "Log format: json (one object per line, for a log collector) or text. Logs never hold "
+        "client addresses, questions, names or e-mail addresses.",
+        _log_format,
+    )
         (),
         "Comma-separated origins (https://www.example.com) of the sites that may embed the chat "
         "widget: they may frame /widget and call the JSON API from the browser (CORS). "

@@ -15,6 +15,7 @@ from qa.feedback import FeedbackCounts
 from qa.settings import Settings
 from qa.store import Store
 from web import api, chat, escalations, feedback, forms, pages, rights, support, widget
+from web.access import Recorder, RouteTemplates, log_access
 from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.middleware import BodyLimit, SecurityHeaders
@@ -60,11 +61,9 @@ def create_app(
     docs_assets = _swagger_assets()
     if docs_assets:
         app.mount("/docs-assets", StaticFiles(directory=docs_assets), name="docs-assets")
-    app.add_middleware(
-        SecurityHeaders,
-        frame_ancestors=" ".join(("'self'", *settings.allowed_origins)),
-        framed_paths=widget.FRAMED_PATHS,
-    )
+    # Middleware added later wraps what came before: the recorder sees every response, and
+    # the security headers go on every one, the body-limit refusals included.
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     if settings.allowed_origins:
         # Sites that embed the widget may also call the JSON API from their own pages.
         app.add_middleware(
@@ -74,7 +73,14 @@ def create_app(
             allow_headers=["Content-Type", "Idempotency-Key"],
             max_age=600,
         )
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        SecurityHeaders,
+        frame_ancestors=" ".join(("'self'", *settings.allowed_origins)),
+        framed_paths=widget.FRAMED_PATHS,
+    )
+    app.add_middleware(
+        Recorder, templates=RouteTemplates(lambda: app.routes), observers=[log_access]
+    )
     return app
 
 
