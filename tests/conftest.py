@@ -38,27 +38,28 @@ def client(assistant: Assistant, tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def client_over(name: str) -> Iterator[TestClient]:
-    """The real app in-process over a fixture policy (file or directory) in tests/data."""
-    settings = Settings().with_values(policy=DATA / name)
+def client_over(name: str, data_dir: Path) -> Iterator[TestClient]:
+    """The real app in-process over a fixture policy (file or directory) in tests/data, its
+    database in `data_dir`."""
+    settings = Settings(policy=DATA / name, data_dir=data_dir)
     assistant = Assistant(load_library(settings.policy))
     with TestClient(create_app(settings, assistant=assistant)) as test_client:
         yield test_client
 
 
 @pytest.fixture()
-def widgets_client() -> Iterator[TestClient]:
+def widgets_client(tmp_path: Path) -> Iterator[TestClient]:
     """The app over tests/data/widgets-policy.md (Example Widgets Ltd, its own contact card)."""
-    yield from client_over("widgets-policy.md")
+    yield from client_over("widgets-policy.md", tmp_path)
 
 
 @pytest.fixture()
-def acme_client() -> Iterator[TestClient]:
+def acme_client(tmp_path: Path) -> Iterator[TestClient]:
     """The app over tests/data/library: privacy-policy.md beside cookie-policy.md."""
-    yield from client_over("library")
+    yield from client_over("library", tmp_path)
 
 
 @pytest.fixture()
-def unsafe_client() -> Iterator[TestClient]:
+def unsafe_client(tmp_path: Path) -> Iterator[TestClient]:
     """The app over tests/data/unsafe-policy.md: raw HTML and a javascript: link in the text."""
-    yield from client_over("unsafe-policy.md")
+    yield from client_over("unsafe-policy.md", tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -259,8 +260,8 @@ def test_error_messages_say_how_to_fix_the_input(widgets_client: TestClient) -> 
     assert "widgets-policy" in error["message"]
 
 
-def test_no_input_in_the_bad_request_list_causes_a_server_error() -> None:
-    settings = Settings().with_values(policy=DATA / "widgets-policy.md")
+def test_no_input_in_the_bad_request_list_causes_a_server_error(tmp_path: Path) -> None:
+    settings = Settings(policy=DATA / "widgets-policy.md", data_dir=tmp_path)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as raw:
         for method, path, kwargs, _, _ in BAD_REQUESTS:
