@@ -116,6 +116,7 @@ class Ranker:
         self._covered = np.zeros(len(self.practices.names), dtype=bool)
         self._offsets = np.zeros(0, dtype=int)
         self._practice = np.zeros((len(self.practices.names), n))
+        self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
         self._unknown_idf = _idf(n, 0)
         if n == 0:
             self.speller = Speller(())
@@ -180,6 +181,7 @@ class Ranker:
             ]
         )
         self._covered = raw.max(axis=0) > 0
+        self._titled = np.array([self.practices.counts(h) for h in heads]).T > 0
         counts = np.array(
             [
                 np.add(
@@ -195,11 +197,15 @@ class Ranker:
         norm = p.k1 * (1 - p.b + p.b * lengths / max(float(lengths.mean()), 1.0))
         return counts * (p.k1 + 1) / (counts + norm)
 
-    def best_for_practice(self, name: str) -> Section | None:
-        """The section most about a practice (e.g. "rights"), or None if no section is."""
+    def best_for_practice(self, name: str, *, titled: bool = False) -> Section | None:
+        """The section most about a practice (e.g. "rights"), or None if no section is; with
+        `titled`, only a section whose heading names the practice."""
         if name not in self.practices.names or not self.sections:
             return None
-        row = self._practice[self.practices.names.index(name)]
+        index = self.practices.names.index(name)
+        row = self._practice[index]
+        if titled:
+            row = np.where(self._titled[index], row, 0.0)
         return self.sections[int(np.argmax(row))] if row.max() > 0 else None
 
     def vocabulary(self) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from index.library import Library
@@ -16,6 +17,7 @@ from qa.render import render_markdown
 from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
 MAX_QUESTION = 500
+_CONTACT = re.compile(r"\bcontact", re.IGNORECASE)
 # Chosen with `privacy-qa eval eval/questions.jsonl` (README, "Quality"): the lowest share of
 # explained terms at which answerable questions are answered and unanswerable ones declined.
 DEFAULT_MIN_CONFIDENCE = 0.25
@@ -177,15 +179,16 @@ class Assistant:
     def _action_sections(self, document: str, intents: Intents) -> list[Section]:
         """Where the policy says how to act on the visitor's intent: its rights and contact
         sections. A visitor who wants to exercise a right or reach a person is best answered
-        there, whatever words they used."""
+        there, whatever words they used; but only sections whose headings say so are put first
+        (in a policy without such headings, the ranking is surer than a guess at the place)."""
         found: list[Section] = []
         if intents.wants_rights:
-            rights = self.documents[document].ranker.best_for_practice("rights")
+            rights = self.documents[document].ranker.best_for_practice("rights", titled=True)
             if rights is not None:
                 found.append(rights)
         if intents.wants_rights or intents.wants_contact:
             contact = self.contacts.get(document)
-            if contact is not None and contact not in found:
+            if contact is not None and contact not in found and _CONTACT.search(contact.heading):
                 found.append(contact)
         return found
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from index.library import load_library
@@ -298,3 +300,31 @@ def test_to_dict_has_every_field_of_the_api_answer(widgets: Assistant) -> None:
     assert {"markdown", "html"} <= set(data["sections"][0])
     assert {"title", "last_updated", "version"} <= set(data["policy"])
     assert all({"kind", "label", "url"} <= set(a) for a in data["actions"])
+
+
+def test_a_rights_or_contact_intent_puts_the_sections_titled_so_first(
+    widgets: Assistant,
+) -> None:
+    rights = widgets.answer("can you erase my account data")
+    assert [s.id for s in rights.sections[:2]] == ["your-rights", "contact-us"]
+    contact = widgets.answer("how can I contact your privacy team about cookies")
+    assert contact.sections[0].id == "contact-us"
+
+
+def test_without_titled_sections_an_intent_leaves_the_order_to_the_ranking(
+    tmp_path: Path,
+) -> None:
+    # Sections without telling headings (as in policies converted from plain text): the
+    # section with the most rights words is no surer a place than the ranking's first choice.
+    (tmp_path / "untitled.md").write_text(
+        "---\ntitle: Untitled\n---\n\n"
+        "## Part 1\n\nYou may access, correct or delete your profile at any time.\n\n"
+        "## Part 2\n\nWe erase order records after two years, and you may ask us to erase "
+        "order records sooner.\n\n"
+        "## Part 3\n\nWrite to privacy@example.com with any question.\n",
+        encoding="utf-8",
+    )
+    untitled = Assistant(load_library(tmp_path / "untitled.md"))
+    answer = untitled.answer("can you erase my order records")
+    assert answer.intents == ("rights:erasure",)
+    assert answer.sections[0].id == "part-2"
