@@ -66,7 +66,6 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _bool(value: str) -> bool:
 def _log_format(value: str) -> str:
     fmt = value.lower()
     if fmt not in ("json", "text"):
@@ -74,6 +73,7 @@ def _log_format(value: str) -> str:
     return fmt
 
 
+def _bool(value: str) -> bool:
     lowered = value.lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -243,13 +243,13 @@ class Settings:
     log_level: str = _setting(
         "info", "Log level: critical, error, warning, info or debug.", _log_level
     )
-    allowed_origins: tuple[str, ...] = _setting(
     log_format: str = _setting(
         "json",
         "Log format: json (one object per line, for a log collector) or text. Logs never hold "
         "client addresses, questions, names or e-mail addresses.",
         _log_format,
     )
+    allowed_origins: tuple[str, ...] = _setting(
         (),
         "Comma-separated origins (https://www.example.com) of the sites that may embed the chat "
         "widget: they may frame /widget and call the JSON API from the browser (CORS). "
