@@ -7,6 +7,9 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
+from numpy.typing import NDArray
+
 from index.tokens import Analyzer, default_analyzer, split_words
 
 
@@ -28,6 +31,12 @@ class Practices:
                 # Cues that stem alike (delete, deletion) are one cue: a word counts once.
                 if stems and (stems, index) not in same_first:
                     same_first.append((stems, index))
+        self.cue_practice: list[int] = []
+        self._cue_ids: dict[tuple[tuple[str, ...], int], int] = {}
+        for entries in self._by_first.values():
+            for entry in entries:
+                self._cue_ids[entry] = len(self.cue_practice)
+                self.cue_practice.append(entry[1])
         self.analyzer = analyzer
         self._questions: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for name, phrases in (questions or {}).items():
@@ -56,6 +65,22 @@ class Practices:
             for cue, practice in self._by_first.get(stem, ()):
                 if tuple(stems[i : i + len(cue)]) == cue:
                     found[practice] += 1
+        return found
+
+    def membership(self) -> NDArray[np.float64]:
+        """A practices x cues matrix: 1 where the cue belongs to the practice."""
+        member = np.zeros((len(self.names), len(self.cue_practice)))
+        member[self.cue_practice, np.arange(len(self.cue_practice))] = 1.0
+        return member
+
+    def cue_counts(self, stems: list[str]) -> list[int]:
+        """How often each cue occurs in `stems`, by cue index (see `cue_practice`)."""
+        found = [0] * len(self.cue_practice)
+        for i, stem in enumerate(stems):
+            for entry in self._by_first.get(stem, ()):
+                cue = entry[0]
+                if tuple(stems[i : i + len(cue)]) == cue:
+                    found[self._cue_ids[entry]] += 1
         return found
 
     def of_text(self, text: str) -> list[int]:

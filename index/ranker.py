@@ -172,30 +172,33 @@ class Ranker:
         self.speller = Speller([*words, *analyzer.vocabulary], english_words())
 
     def _practice_scores(self, body: list[list[str]], heads: list[list[str]]) -> Vector:
-        """Per practice and section, a BM25-saturated count of the practice's cues."""
+        """Per practice and section, how much the section is about the practice: the
+        BM25-saturated counts of the practice's cues, each weighted by its idf in this
+        document, scaled so that the section most about the practice scores k1 + 1."""
         p = self.params
-        raw = np.array(
-            [
-                np.add(self.practices.counts(b), self.practices.counts(h))
-                for b, h in zip(body, heads, strict=True)
-            ]
-        )
-        self._covered = raw.max(axis=0) > 0
-        self._titled = np.array([self.practices.counts(h) for h in heads]).T > 0
-        counts = np.array(
-            [
-                np.add(
-                    self.practices.counts(b), p.heading_weight * np.array(self.practices.counts(h))
-                )
-                for b, h in zip(body, heads, strict=True)
-            ],
-            dtype=np.float64,
-        ).T
+        cues = self.practices
+        found_in_body = [cues.cue_counts(b) for b in body]
+        found_in_head = [cues.cue_counts(h) for h in heads]
+        by_practice = cues.membership()
+        raw = by_practice @ (np.add(found_in_body, found_in_head).T > 0)
+        self._covered = raw.max(axis=1) > 0
+        self._titled = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0) > 0
+        counts = np.add(found_in_body, p.heading_weight * np.array(found_in_head)).T
         lengths = np.array(
             [len(b) + p.heading_weight * len(h) for b, h in zip(body, heads, strict=True)]
         )
         norm = p.k1 * (1 - p.b + p.b * lengths / max(float(lengths.mean()), 1.0))
-        return counts * (p.k1 + 1) / (counts + norm)
+        # A cue found in most sections of this policy ("use", "information") tells little
+        # about which section is about the practice: weigh each cue by its idf here.
+        idf = np.array([_idf(len(body), int(f)) for f in (counts > 0).sum(axis=1)])
+        scores = by_practice @ (idf[:, None] * counts * (p.k1 + 1) / (counts + norm))
+        # Scaled per practice, so that practice_weight means the same in a terse policy and a
+        # wordy one: the section most about sharing is worth the same in both.
+        top = scores.max(axis=1, keepdims=True)
+        scaled: Vector = np.divide(
+            scores * (p.k1 + 1), top, out=np.zeros_like(scores), where=top > 0
+        )
+        return scaled
 
     def best_for_practice(self, name: str, *, titled: bool = False) -> Section | None:
         """The section most about a practice (e.g. "rights"), or None if no section is; with
