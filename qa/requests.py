@@ -256,9 +256,14 @@ class RightsRequests:
                     "from the e-mail.",
                     "unknown",
                 )
-            if row.verified_at is not None or row.status != "received":
+            if row.verified_at is not None:
                 raise LinkNotValid(
                     "This confirmation link has already been used; your request is confirmed.",
+                    "used",
+                )
+            if row.status != "received":
+                raise LinkNotValid(
+                    f"This request is {row.status.replace('_', ' ')} and needs no confirmation.",
                     "used",
                 )
             if row.verify_expires_at is None or now > row.verify_expires_at:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, get_args
@@ -245,3 +246,22 @@ def test_deadlines_are_stored_with_the_request(desk: TestClient) -> None:
 def test_the_api_offers_exactly_the_rights_of_the_core() -> None:
     assert get_args(Right) == RIGHTS
     assert get_args(Jurisdiction) == JURISDICTIONS
+
+
+def test_logs_hold_no_name_email_or_question(
+    desk: TestClient, smtp: MailSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    created = desk.post(URL, json=rights_body()).json()
+    [verification] = smtp.wait(1, to="ana@example.com")
+    desk.get(link_in(verification, "/rights-requests/verify"))
+    desk.post(
+        "/api/escalations",
+        json={"question": "zanzibar?", "email": "v@example.com", "consent": True},
+    )
+    smtp.wait(2, to=PRIVACY)
+    # Everything the app logged; aiosmtpd ("mail.log") is the test's mail server, not the app.
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+    assert created["reference"] in text  # the logs do say what happened
+    for secret in ("ana@example.com", "Ana Lima", "4411", "please delete", "zanzibar", "v@example"):
+        assert secret not in text
