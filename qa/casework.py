@@ -8,6 +8,7 @@ from datetime import timedelta
 from qa.assistant import Assistant
 from qa.errors import SettingsError
 from qa.escalations import Escalations
+from qa.limits import limit_named
 from qa.outbox import Outbox, transport_for
 from qa.requests import RightsRequests
 from qa.settings import Settings
@@ -59,6 +60,7 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         public_url=settings.public_url,
         privacy_email=privacy_email,
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+        verify_mail_limit=limit_named(settings.rate_limits, "verify_mail"),
     )
     escalations = Escalations(
         store, outbox, assistant, public_url=settings.public_url, privacy_email=privacy_email

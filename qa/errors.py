@@ -69,3 +69,14 @@ class HeaderInjection(QAError):
     """A CR or LF in a value bound for a mail header (name, subject, address)."""
 
     code = "header_injection"
+
+
+class TooManyRequests(QAError):
+    """A limit was reached (e.g. verification mails to one address); try after `retry_after` s."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, select, text, update
 
 from qa.deadlines import Deadlines, deadlines, may_extend
-from qa.errors import BadTransition, NotFound, QAError
+from qa.errors import BadTransition, NotFound, QAError, TooManyRequests
 from qa.intents import RIGHT_LABELS, RIGHTS
+from qa.limits import Limit
 from qa.mail import build_message, new_message_id
 from qa.outbox import Outbox
 from qa.store import Store, email_hash, rights_requests, run_idempotent, token_hash, utcnow
@@ -42,6 +44,7 @@ JURISDICTION_LABELS = {
 }
 MAX_NOTES = 20_000
 SCOPE = "rights_request"
+PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
 
 
 class LinkNotValid(QAError):
@@ -166,12 +169,14 @@ class RightsRequests:
         public_url: str,
         privacy_email: str,
         verification_ttl: timedelta = timedelta(hours=72),
+        verify_mail_limit: Limit | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.public_url = public_url.rstrip("/")
         self.privacy_email = privacy_email
         self.verification_ttl = verification_ttl
+        self.verify_mail_limit = verify_mail_limit
 
     # -- the visitor's side --------------------------------------------------------------
 
@@ -189,6 +194,8 @@ class RightsRequests:
         return run_idempotent(self.store, SCOPE, idempotency_key, intake.to_dict(), create)
 
     def _create(self, conn: Connection, intake: Intake, now: datetime) -> dict[str, Any]:
+        if intake.right not in NO_VERIFICATION:
+            self._check_verify_mails(conn, email_hash(intake.email), now)
         seal = self.store.cipher.seal
         reference = self.store.next_reference(conn, "RR", now)
         clock = deadlines(intake.right, intake.jurisdiction, now.date())
@@ -225,6 +232,38 @@ class RightsRequests:
             self._mail_privacy_team(conn, request)
         log.info("rights request %s received (%s)", reference, intake.right)
         return {**request.public_dict(), "status_url": status_url}
+
+    def _check_verify_mails(self, conn: Connection, address: str, now: datetime) -> None:
+        """TooManyRequests once the address had its verification mails for the period, however
+        many clients ask: the link must not become a way to flood someone's inbox."""
+        limit = self.verify_mail_limit
+        if limit is None or limit.off:
+            return
+        if self.store.dialect == "postgresql":
+            # Two submissions for one address at once must not both see room for one more.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": address})
+        since = now - timedelta(seconds=limit.period)
+        sent = (
+            conn.execute(
+                select(rights_requests.c.received_at)
+                .where(
+                    rights_requests.c.email_hash == address,
+                    rights_requests.c.verify_token_hash.is_not(None),
+                    rights_requests.c.received_at > since,
+                )
+                .order_by(rights_requests.c.received_at)
+            )
+            .scalars()
+            .all()
+        )
+        if len(sent) >= limit.count:
+            free_at = sent[len(sent) - limit.count] + timedelta(seconds=limit.period)
+            raise TooManyRequests(
+                f"email: we have sent {limit.count} confirmation e-mails to this address in the "
+                f"last {PERIOD_WORDS[limit.per]}; use the link in one of them, or try again later",
+                "email",
+                retry_after=max(1, math.ceil((free_at - now).total_seconds())),
+            )
 
     def status(self, reference: str, token: str) -> RightsRequest:
         """The request if `token` is its status token; the same NotFound for either mistake."""

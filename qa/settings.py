@@ -6,11 +6,13 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from qa.errors import QAError, SettingsError
+from qa.limits import DEFAULT_LIMITS, Limit, parse_limits
 
 PREFIX = "PRIVACY_QA_"
 
@@ -151,6 +153,26 @@ def _origins(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+def _redis_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a Redis URL such as redis://127.0.0.1:6379/0")
+    return value
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if item:
+            try:
+                networks.append(str(ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network; list them such as "
+                    "127.0.0.1,10.0.0.0/8"
+                ) from None
+    return tuple(networks)
+
+
 def _setting(
     default: Any, help: str, parse: Callable[[str], Any] = str, *, secret: bool = False
 ) -> Any:
@@ -255,6 +277,28 @@ class Settings:
         "widget: they may frame /widget and call the JSON API from the browser (CORS). "
         "Default: none, only the assistant's own pages.",
         _origins,
+    )
+    rate_limits: tuple[Limit, ...] = _setting(
+        DEFAULT_LIMITS,
+        "Requests a client may make, per kind: comma-separated NAME=COUNT/PERIOD[:BURST] or "
+        "NAME=off over the defaults (ask, submit, lookup, support, read; verify_mail counts "
+        "verification e-mails per address); `off` turns every limit off (for load tests). "
+        "See the README, Running in production.",
+        parse_limits,
+    )
+    redis_url: str | None = _setting(
+        None,
+        "Redis URL (redis://host:6379/0) that shares the rate limits among workers and servers "
+        "(default: none, each worker counts in memory).",
+        _redis_url,
+        secret=True,  # the URL may hold a password
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For names the client for the rate limits (default: none, the peer "
+        "address counts).",
+        _networks,
     )
     form_secret: str = _setting(
         "",

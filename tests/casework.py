@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from qa.assistant import Assistant
+from qa.limits import parse_limits
 from qa.settings import Settings
 from web.app import create_app
 
@@ -167,6 +168,9 @@ def casework_settings(data_dir: Path, database_url: str, sink: MailSink, **more:
         "public_url": "http://testserver",
         "api_keys": (API_KEY,),
         "mail_retry_seconds": 0.05,
+        # These tests send many requests from one client and address; tests/test_throttle.py
+        # holds the limits.
+        "rate_limits": parse_limits("off"),
     }
     values.update(more)
     return Settings(**values)

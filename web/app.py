@@ -20,6 +20,7 @@ from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.middleware import BodyLimit, SecurityHeaders
 from web.services import casework_lifespan
+from web.throttle import Clients, Throttle, client_secret, open_buckets
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -64,6 +65,12 @@ def create_app(
     # Middleware added later wraps what came before: the recorder sees every response, and
     # the security headers go on every one, the body-limit refusals included.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        Throttle,
+        limits=settings.rate_limits,
+        buckets=open_buckets(settings.redis_url),
+        clients=Clients(client_secret(settings), settings.trusted_proxies),
+    )
     if settings.allowed_origins:
         # Sites that embed the widget may also call the JSON API from their own pages.
         app.add_middleware(

@@ -103,7 +103,9 @@ async def _validation(request: Request, exc: Exception) -> Response:
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QAError)
     status = _STATUS_CODES.get(type(exc), getattr(exc, "status", 422))
-    return error_response(status, exc.code, exc.message, exc.field)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(status, exc.code, exc.message, exc.field, headers=headers)
 
 
 _HTTP_CODES = {
