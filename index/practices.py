@@ -26,7 +26,9 @@ class Practices:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, name in enumerate(self.names):
             for cue in cues[name]:
-                stems = tuple(analyzer.content_stems(cue))
+                # Every word of a cue counts, stopwords too: "other users" is not "users", and
+                # "as long as" is not "long".
+                stems = tuple(stem_words(analyzer, cue))
                 same_first = self._by_first.setdefault(stems[0], []) if stems else []
                 # Cues that stem alike (delete, deletion) are one cue: a word counts once.
                 if stems and (stems, index) not in same_first:
@@ -46,7 +48,7 @@ class Practices:
                     self._questions.setdefault(stems[0], []).append((stems, self.names.index(name)))
 
     def _all_stems(self, text: str) -> list[str]:
-        return [self.analyzer.stem(w.text) for w in split_words(text)]
+        return stem_words(self.analyzer, text)
 
     def question_practices(self, stems: Sequence[str]) -> set[int]:
         """Practices a question asks about by the way it is put ("how long", "who do you share"),
@@ -58,8 +60,9 @@ class Practices:
                     found.add(practice)
         return found
 
-    def counts(self, stems: list[str]) -> list[int]:
-        """How many cues of each practice occur in `stems` (a phrase counts once, not per word)."""
+    def counts(self, stems: Sequence[str]) -> list[int]:
+        """How many cues of each practice occur in `stems`, the stems of all the words of a text
+        (see `stem_words`); a phrase counts once, not per word."""
         found = [0] * len(self.names)
         for i, stem in enumerate(stems):
             for cue, practice in self._by_first.get(stem, ()):
@@ -73,7 +76,7 @@ class Practices:
         member[self.cue_practice, np.arange(len(self.cue_practice))] = 1.0
         return member
 
-    def cue_counts(self, stems: list[str]) -> list[int]:
+    def cue_counts(self, stems: Sequence[str]) -> list[int]:
         """How often each cue occurs in `stems`, by cue index (see `cue_practice`)."""
         found = [0] * len(self.cue_practice)
         for i, stem in enumerate(stems):
@@ -85,11 +88,16 @@ class Practices:
 
     def of_text(self, text: str) -> list[int]:
         """Cue counts of a text."""
-        return self.counts(self.analyzer.content_stems(text))
+        return self.counts(self._all_stems(text))
 
     def present(self, text: str) -> set[int]:
         """The practices a text (a question) mentions at all."""
         return {i for i, n in enumerate(self.of_text(text)) if n}
+
+
+def stem_words(analyzer: Analyzer, text: str) -> list[str]:
+    """The stems of all the words of `text`, stopwords included, in order."""
+    return [analyzer.stem(w.text) for w in split_words(text)]
 
 
 def _load(raw: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

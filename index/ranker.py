@@ -11,7 +11,7 @@ from rank_bm25 import BM25Okapi
 
 from index.passages import section_sentences
 from index.policy import Section
-from index.practices import Practices, default_practices
+from index.practices import Practices, default_practices, stem_words
 from index.spelling import Speller, english_words
 from index.tokens import Analyzer, split_words
 
@@ -167,12 +167,16 @@ class Ranker:
                         own.idf,
                         np.maximum(own.sentences, related_sentences),
                     )
-        self._practice = self._practice_scores(body, heads)
+        self._practice = self._practice_scores(
+            [stem_words(analyzer, " ".join(ss)) for ss in self.sentences],
+            [stem_words(analyzer, " ".join(s.path)) for s in sections],
+        )
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
         self.speller = Speller([*words, *analyzer.vocabulary], english_words())
 
     def _practice_scores(self, body: list[list[str]], heads: list[list[str]]) -> Vector:
-        """Per practice and section, how much the section is about the practice: the
+        """Per practice and section (from the stems of all its words, body and heading), how
+        much the section is about the practice: the
         BM25-saturated counts of the practice's cues, each weighted by its idf in this
         document, scaled so that the section most about the practice scores k1 + 1."""
         p = self.params
@@ -217,10 +221,10 @@ class Ranker:
 
     def query_terms(self, question: str) -> tuple[list[QueryTerm], list[str]]:
         """The question's distinct terms (misspelled words corrected), and the words not known."""
-        terms, unknown, _, _ = self._analyse(question)
+        terms, unknown, _ = self._analyse(question)
         return terms, unknown
 
-    def _analyse(self, question: str) -> tuple[list[QueryTerm], list[str], list[str], list[str]]:
+    def _analyse(self, question: str) -> tuple[list[QueryTerm], list[str], list[str]]:
         analyzer = self.analyzer
         stems: list[str] = []
         every: list[str] = []  # stems of all words, stopwords too, misspellings corrected
@@ -246,15 +250,15 @@ class Ranker:
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
             terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
-        return terms, unknown, stems, every
+        return terms, unknown, every
 
     def rank(self, question: str, limit: int | None = None) -> Ranking:
         """Sections sharing a term with the question, by BM25 score; ties keep document order."""
-        terms, unknown, stems, every = self._analyse(question)
+        terms, unknown, every = self._analyse(question)
         known = [(t, self._terms[t.term]) for t in terms if t.term in self._terms]
         # The way a question is put ("how long", "what kind of") names its practice more surely
         # than the practice words it happens to use; those count only when it is not put so.
-        mentioned = {i for i, c in enumerate(self.practices.counts(stems)) if c}
+        mentioned = {i for i, c in enumerate(self.practices.counts(every)) if c}
         asked = self.practices.question_practices(every)
         topics = sorted(asked or mentioned)
         uncovered = tuple(

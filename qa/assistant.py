@@ -22,6 +22,7 @@ _CONTACT = re.compile(r"\bcontact", re.IGNORECASE)
 # explained terms at which answerable questions are answered and unanswerable ones declined.
 DEFAULT_MIN_CONFIDENCE = 0.25
 MAX_TOP_K = 20
+LEADING_SECTIONS = 2  # the sections whose evidence decides whether the policy answers
 
 ANSWERED = "Here is what our privacy policy says."
 RELATED = (
@@ -144,7 +145,12 @@ class Assistant:
             order = {name: i for i, name in enumerate(names)}
             hits.sort(key=lambda h: (-h.score, order[h.section.document], h.section.position))
         hits = self._prefer(hits, preferred)[:top_k]
-        confidence = self._confidence(hits[0], terms, intents, preferred) if hits else 0.0
+        # Whether the policy answers is read from the leading sections, not the first alone: two
+        # sections close in score swap places easily, and the answer shows both.
+        confidence = max(
+            (self._confidence(h, terms, intents, preferred) for h in hits[:LEADING_SECTIONS]),
+            default=0.0,
+        )
         # A question about a practice the policy never mentions (children's data, fees,
         # encryption, ...) is not answered from it, however many of its words match.
         answered = confidence >= self.min_confidence and not uncovered
@@ -204,20 +210,20 @@ class Assistant:
 
     @staticmethod
     def _confidence(
-        top: Hit, terms: list[QueryTerm], intents: Intents, preferred: list[Section]
+        hit: Hit, terms: list[QueryTerm], intents: Intents, preferred: list[Section]
     ) -> float:
-        """Share of the question's weighted terms that the top section explains; the words that
-        name an intent count as explained when the top section is where that intent is met."""
+        """Share of the question's weighted terms that a section explains; the words that name
+        an intent count as explained when the section is where that intent is met."""
         total = sum(t.weight for t in terms)
         if not total:
             return 0.0
-        explained = top.coverage
-        if preferred and top.section == preferred[0]:
+        explained = hit.coverage
+        if hit.section in preferred:
             cues = intents.cue_stems
             extra = sum(
                 t.weight
                 for t in terms
-                if t.term not in top.matched and all(p in cues for p in t.term.split("_"))
+                if t.term not in hit.matched and all(p in cues for p in t.term.split("_"))
             )
             explained += extra / total
         return min(explained, 1.0)
