@@ -224,14 +224,16 @@ class RightsRequests:
             )
         )
         request = self._load(conn, reference)
-        status_url = f"{self.public_url}/api/rights-requests/{reference}?token={status_token}"
+        # The link a person follows is the HTML page; scripts read the same status as JSON.
+        status_url = f"{self.public_url}/rights-requests/{reference}?token={status_token}"
+        api_url = f"{self.public_url}/api/rights-requests/{reference}?token={status_token}"
         if verify_token:
             self._mail_verification(conn, request, verify_token, status_url)
         else:
             self._mail_acknowledgement(conn, request, status_url)
             self._mail_privacy_team(conn, request)
         log.info("rights request %s received (%s)", reference, intake.right)
-        return {**request.public_dict(), "status_url": status_url}
+        return {**request.public_dict(), "status_url": status_url, "api_url": api_url}
 
     def _check_verify_mails(self, conn: Connection, address: str, now: datetime) -> None:
         """TooManyRequests once the address had its verification mails for the period, however

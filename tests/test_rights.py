@@ -57,7 +57,7 @@ def test_submit_verify_and_privacy_team_gets_the_request(desk: TestClient, smtp:
     assert "Ana Lima" in team.body and "Customer number 4411" in team.body
     assert "please delete my data" in team.body
 
-    status = desk.get(local(created["status_url"]))
+    status = desk.get(local(created["api_url"]))
     assert status.status_code == 200
     data = status.json()
     assert data["status"] == "verified" and data["verified_at"]
@@ -103,7 +103,7 @@ def test_expired_verification_link_is_refused(
     page = desk.get(link_in(verification, "/rights-requests/verify"))
     assert page.status_code == 410
     assert "expired" in page.text
-    assert desk.get(local(created["status_url"])).json()["status"] == "received"
+    assert desk.get(local(created["api_url"])).json()["status"] == "received"
     assert smtp.mails(to=PRIVACY) == []
 
 
@@ -132,6 +132,26 @@ def test_status_token_has_at_least_128_bits_and_is_not_stored(
     finally:
         engine.dispose()
     assert token not in str(tuple(row))
+
+
+def test_status_url_opens_the_html_page_and_api_url_gives_the_json(
+    desk: TestClient, smtp: MailSink
+) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    reference = created["reference"]
+    page_path, api_path = local(created["status_url"]), local(created["api_url"])
+    assert page_path.startswith(f"/rights-requests/{reference}?token=")
+    assert api_path == "/api" + page_path  # one token, two forms of the same status
+    page = desk.get(page_path)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert reference in page.text and "Ana Lima" not in page.text
+    data = desk.get(api_path).json()
+    assert data["reference"] == reference and data["status"] == "received"
+    # The requester's mail carries the page, the link a person can open.
+    [verification] = smtp.wait(1, to="ana@example.com")
+    assert link_in(verification, f"/rights-requests/{reference}") == page_path
+    assert "/api/" not in verification.body
 
 
 def test_opt_out_needs_no_verification(desk: TestClient, smtp: MailSink) -> None:

@@ -136,7 +136,13 @@ class RightsRequestOut(BaseModel):
 class RightsRequestCreatedOut(RightsRequestOut):
     """The request as stored, and the link to follow its status."""
 
-    status_url: str = Field(description="Secret link to the status; keep it private.")
+    status_url: str = Field(
+        description="Secret link to the status page (HTML), as mailed to the requester; keep "
+        "it private."
+    )
+    api_url: str = Field(
+        description="The same status as JSON (GET /api/rights-requests/{reference}?token=...)."
+    )
 
 
 @router.post(
