@@ -260,6 +260,9 @@ def test_error_messages_say_how_to_fix_the_input(widgets_client: TestClient) -> 
         "error"
     ]
     assert "widgets-policy" in error["message"]
+    for body in (b"[1]", b"null", b"42"):
+        response = widgets_client.post("/api/ask", content=body, headers=JSON)
+        assert "must be a JSON object" in response.json()["error"]["message"], body
 
 
 def test_no_input_in_the_bad_request_list_causes_a_server_error(tmp_path: Path) -> None:

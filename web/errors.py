@@ -75,7 +75,7 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
             "field": "body",
             "message": 'body: is not valid JSON; send a JSON object such as {"question": "..."}',
         }
-    if kind == "model_attributes_type" or (kind == "dict_type" and field == "body"):
+    if kind in ("model_type", "model_attributes_type") or (kind == "dict_type" and field == "body"):
         return {
             "field": "body",
             "message": 'body: must be a JSON object such as {"question": "..."}',
