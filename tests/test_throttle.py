@@ -8,9 +8,10 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -26,6 +27,7 @@ from tests.routes import every_route, fill
 from web.app import create_app
 from web.throttle import EXEMPT, Clients, MemoryBuckets, RedisBuckets, bucket_for
 
+T = TypeVar("T")
 REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own; the test empties our keys
 
 
@@ -35,6 +37,13 @@ def app_client(
     """A test client of a new app with these limits, seen from `peer`."""
     settings = Settings(data_dir=tmp_path, rate_limits=parse_limits(limits), **more)
     return TestClient(create_app(settings, assistant=assistant), client=(peer, 40000))
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a loop of its own thread: this one may have a loop running already
+    (Playwright's, in a browser test of the same session)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def as_peer(app: Any, peer: str) -> TestClient:
@@ -119,9 +128,9 @@ def test_default_limits_spare_a_person_and_stop_a_script(kind: str) -> None:
     quick, every = PEOPLE[kind]
     person = [i * 0.5 for i in range(quick)]
     person += [person[-1] + every * (i + 1) for i in range(int(3600 / every))]
-    assert asyncio.run(_refusals(limit, person)) == []
+    assert run_async(_refusals(limit, person)) == []
     script = [i * 0.01 for i in range(1000)]  # 100 requests a second
-    refused = asyncio.run(_refusals(limit, script))
+    refused = run_async(_refusals(limit, script))
     # The burst goes through, then only the refill's pace: the script meets the limit.
     assert refused and limit.burst <= refused[0] <= 200
     assert len(refused) > 1000 - 200
@@ -234,7 +243,7 @@ def test_memory_buckets_forget_full_buckets() -> None:
         now[0] = 120.0  # every bucket is full again
         await buckets.take("last", limit)
 
-    asyncio.run(run())
+    run_async(run())
     assert len(buckets) == 1
 
 
@@ -293,7 +302,7 @@ def test_redis_buckets_refill(assistant: Assistant, tmp_path: Path, redis_db: re
         finally:
             await buckets.close()
 
-    assert asyncio.run(run()) == [0.0, 0.0]
+    assert run_async(run()) == [0.0, 0.0]
 
 
 def test_a_down_redis_lets_requests_through_and_warns_once(

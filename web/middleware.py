@@ -146,8 +146,10 @@ class SecurityHeaders:
         app: ASGIApp,
         frame_ancestors: str = "'none'",
         framed_paths: tuple[str, ...] = (),
+        cacheable_prefixes: tuple[str, ...] = ("/static/", "/docs-assets/"),
     ) -> None:
         self.app = app
+        self.cacheable_prefixes = cacheable_prefixes
         self.headers = [
             *SECURITY_HEADERS,
             (b"content-security-policy", content_security_policy()),
@@ -164,10 +166,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         headers = self.framed_headers if scope["path"] in self.framed_paths else self.headers
+        # Answers echo questions, forms carry tokens, statuses carry personal data: no cache
+        # keeps a reply unless the route says it may (static files are the same for everyone).
+        no_store = not scope["path"].startswith(self.cacheable_prefixes)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
+                sent = [*message.get("headers", []), *headers]
+                if no_store and not any(name.lower() == b"cache-control" for name, _ in sent):
+                    sent.append((b"cache-control", b"no-store"))
+                message["headers"] = sent
             await send(message)
 
         await self.app(scope, receive, with_headers)
