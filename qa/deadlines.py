@@ -9,7 +9,9 @@ never late.
   February); extendable by two further months, with the reason given within the first month.
 - CCPA (Cal. Code Regs. tit. 11, §7021): confirm receipt within 10 business days and answer
   within 45 calendar days; extendable once by 45 more, with notice within the first 45.
-- opt_out (§7026(f)): act within 15 business days, whatever the jurisdiction; not extendable.
+- opt_out (§7026(f)) and limit, the use of sensitive personal information (§7027(g)): act
+  within 15 business days, whatever the jurisdiction (the rights are the CCPA's, and the
+  shorter clock is never late under another law); not extendable, no confirmation step.
 - other jurisdictions: the GDPR's month, the strictest common rule.
 """
 
@@ -20,6 +22,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 JURISDICTIONS = ("gdpr", "uk_gdpr", "ccpa", "other")
+# Rights the CPRA regulations give 15 business days, with no extension.
+QUICK_RIGHTS = frozenset({"opt_out", "limit"})
+QUICK_BUSINESS_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,8 @@ def deadlines(right: str, jurisdiction: str, received: date) -> Deadlines:
     """The deadlines of a request for `right` under `jurisdiction`, received on `received`."""
     if jurisdiction not in JURISDICTIONS:
         raise ValueError(f"unknown jurisdiction {jurisdiction!r}")
-    if right == "opt_out":
-        return Deadlines(None, add_business_days(received, 15), None)
+    if right in QUICK_RIGHTS:
+        return Deadlines(None, add_business_days(received, QUICK_BUSINESS_DAYS), None)
     if jurisdiction == "ccpa":
         return Deadlines(
             add_business_days(received, 10),

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, text, update
 
-from qa.deadlines import Deadlines, deadlines, may_extend
+from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
 from qa.errors import BadTransition, NotFound, QAError, TooManyRequests
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
@@ -33,9 +33,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "denied": frozenset(),
     "withdrawn": frozenset(),
 }
-# A request that needs no verification (opt_out) may be worked on straight from `received`.
+# A request that needs no verification may be worked on straight from `received`. The CPRA
+# regulations (§7026(d), §7027(e)) say an opt-out and a request to limit are not verifiable
+# requests: a confirmation step would only eat into their 15 business days.
 UNVERIFIED_WORK = frozenset({"in_progress", "completed"})
-NO_VERIFICATION = frozenset({"opt_out"})
+NO_VERIFICATION = QUICK_RIGHTS
 JURISDICTION_LABELS = {
     "gdpr": "EU GDPR",
     "uk_gdpr": "UK GDPR",

@@ -72,13 +72,23 @@ def test_ccpa_confirms_in_10_business_days_and_answers_in_45_then_90_days() -> N
     assert leap.due == date(2028, 3, 16)  # 45 days across 29 February
 
 
+@pytest.mark.parametrize("right", ["opt_out", "limit"])
 @pytest.mark.parametrize("jurisdiction", ["gdpr", "uk_gdpr", "ccpa", "other"])
-def test_opt_out_is_15_business_days_and_cannot_be_extended(jurisdiction: str) -> None:
-    clock = deadlines("opt_out", jurisdiction, date(2026, 3, 6))  # a Friday
+def test_opt_out_and_limit_are_15_business_days_and_cannot_be_extended(
+    right: str, jurisdiction: str
+) -> None:
+    clock = deadlines(right, jurisdiction, date(2026, 3, 6))  # a Friday
     assert clock.due == date(2026, 3, 27)
     assert clock.confirm_by is None
     assert not clock.extendable
     assert may_extend(clock, date(2026, 3, 9)) == "this right's deadline cannot be extended"
+
+
+def test_ccpa_limit_is_not_the_45_days_of_other_ccpa_requests() -> None:
+    received = date(2026, 12, 18)  # a Friday, with two weekends and the new year ahead
+    limit = deadlines("limit", "ccpa", received)
+    assert limit.due == date(2027, 1, 8)  # 15 business days (public holidays not counted out)
+    assert limit.due < deadlines("access", "ccpa", received).due == date(2027, 2, 1)
 
 
 def test_extension_is_allowed_up_to_the_first_deadline_and_not_a_day_later() -> None:

@@ -62,6 +62,12 @@ def test_rights_form_explains_the_deadline_of_the_chosen_law_in_dates(client: Te
     shown = page.split('id="deadline"')[1].split("</div>")[0]
     assert "15 business days" in shown
     assert long_date(deadlines("opt_out", "other", today).due) in shown
+    params = {"right": "limit", "jurisdiction": "ccpa"}
+    page = client.get("/rights-requests/new", params=params).text
+    shown = page.split('id="deadline"')[1].split("</div>")[0]
+    assert "limit the use of sensitive data within 15 business days" in shown
+    assert long_date(deadlines("limit", "ccpa", today).due) in shown
+    assert "45" not in shown
 
 
 def test_rights_form_makes_a_request_and_shows_its_status(client: TestClient) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, get_args
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from qa.deadlines import JURISDICTIONS
+from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS
 from qa.store import rights_requests, utcnow
 from tests.casework import PRIVACY, MailSink, link_in, local, rights_body
@@ -154,8 +154,13 @@ def test_status_url_opens_the_html_page_and_api_url_gives_the_json(
     assert "/api/" not in verification.body
 
 
-def test_opt_out_needs_no_verification(desk: TestClient, smtp: MailSink) -> None:
-    created = desk.post(URL, json=rights_body(right="opt_out", jurisdiction="ccpa")).json()
+@pytest.mark.parametrize("right", ["opt_out", "limit"])
+def test_opt_out_and_limit_need_no_verification(
+    desk: TestClient, smtp: MailSink, right: str
+) -> None:
+    created = desk.post(URL, json=rights_body(right=right, jurisdiction="ccpa")).json()
+    received = date.fromisoformat(created["received_at"][:10])
+    assert created["due_at"] == add_business_days(received, 15).isoformat()
     [team] = smtp.wait(1, to=PRIVACY)
     assert created["reference"] in str(team.message["Subject"])
     [acknowledgement] = smtp.wait(1, to="ana@example.com")

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
-from qa.deadlines import JURISDICTIONS, deadlines
+from qa.deadlines import JURISDICTIONS, QUICK_RIGHTS, deadlines
 from qa.errors import IdempotencyMismatch, NotFound, QAError
 from qa.intents import RIGHTS
 from qa.requests import JURISDICTION_LABELS, NO_VERIFICATION, Intake
@@ -69,6 +69,8 @@ FIELD_LABELS = {
 }
 MAX_FORM_FIELDS = 20
 _REFERENCE = "RR-[0-9]{4}-[0-9]{1,12}"
+# One right of each deadline rule: the form holds each rule's text for every law.
+DEADLINE_KINDS = ("access", "opt_out", "limit")
 
 
 class ReferenceConvertor(Convertor[str]):
@@ -159,8 +161,11 @@ def deadline_lines(right: str, jurisdiction: str, on: date) -> list[str]:
     """What the law gives us to answer, in dates, for a request sent on `on`."""
     clock = deadlines(right, jurisdiction, on)
     due = long_date(clock.due)
-    if right == "opt_out":
-        return [f"We act on an opt-out within 15 business days: if you send it today, by {due}."]
+    if right in QUICK_RIGHTS:
+        what = (
+            "an opt-out" if right == "opt_out" else "a request to limit the use of sensitive data"
+        )
+        return [f"We act on {what} within 15 business days: if you send it today, by {due}."]
     extended = long_date(clock.extended_due) if clock.extended_due else ""
     if jurisdiction == "ccpa":
         return [
@@ -182,7 +187,8 @@ def deadline_lines(right: str, jurisdiction: str, on: date) -> list[str]:
 
 
 def _deadline_key(right: str, jurisdiction: str) -> str:
-    return f"{jurisdiction}:{'opt_out' if right == 'opt_out' else 'request'}"
+    # web/static/forms.js builds the same keys to show the chosen right's deadline.
+    return f"{jurisdiction}:{right if right in QUICK_RIGHTS else 'request'}"
 
 
 def _rights_form(
@@ -193,15 +199,13 @@ def _rights_form(
     jurisdiction = jurisdiction if jurisdiction in JURISDICTIONS else "other"
     on = today()
     all_deadlines = {
-        _deadline_key(r, j): deadline_lines(r, j, on)
-        for j in JURISDICTIONS
-        for r in ("access", "opt_out")
+        _deadline_key(r, j): deadline_lines(r, j, on) for j in JURISDICTIONS for r in DEADLINE_KINDS
     }
     titles = {
         _deadline_key(r, j): f"{JURISDICTION_LABELS[j]}: "
-        + ("an opt-out" if r == "opt_out" else "other requests")
+        + {"opt_out": "an opt-out", "limit": "a request to limit"}.get(r, "other requests")
         for j in JURISDICTIONS
-        for r in ("access", "opt_out")
+        for r in DEADLINE_KINDS
     }
     return render_page(
         "rights_request_new.html",

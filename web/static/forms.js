@@ -11,7 +11,8 @@ if (form) {
   const shown = document.getElementById("deadline");
   const all = document.getElementById("deadlines");
   const update = () => {
-    const kind = right.value === "opt_out" ? "opt_out" : "request";
+    // The same keys as web/forms.py's _deadline_key: opt-out and limit have their own rule.
+    const kind = ["opt_out", "limit"].includes(right.value) ? right.value : "request";
     const chosen = all.content.querySelector(`[data-key="${jurisdiction.value}:${kind}"]`);
     if (chosen) shown.replaceChildren(...chosen.cloneNode(true).childNodes);
   };
