@@ -163,6 +163,7 @@ def transport_for(settings: Settings) -> Transport:
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
         )
     return FileTransport(data_folder(settings) / "mail")
 

@@ -7,11 +7,14 @@ and the mail bodies go.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy import Connection, case, delete, select, text, update
 
 from qa.store import (
     Store,
@@ -26,6 +29,8 @@ from qa.store import (
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+_PURGE_LOCK = 0x70715150  # any constant: one purge at a time across processes (PostgreSQL)
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,11 @@ def purge(store: Store, retention_days: int, now: datetime | None = None) -> Era
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     with store.transaction() as conn:
+        if store.dialect == "postgresql":
+            # Every server process purges on its own schedule. Purges queue here, and each
+            # one selects only what is not erased yet, so a second purge finds nothing to do.
+            # (SQLite's writers are serialised by BEGIN IMMEDIATE to the same effect.)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PURGE_LOCK})
         request_refs = list(
             conn.execute(
                 select(rights_requests.c.reference).where(
@@ -142,3 +152,71 @@ def purge(store: Store, retention_days: int, now: datetime | None = None) -> Era
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - IDEMPOTENCY_WINDOW)
         )
     return Erased(erased.rights_requests, erased.escalations, erased.mails + (result.rowcount or 0))
+
+
+class PurgeSchedule:
+    """The retention purge run by a server process: at start-up, then every `interval`."""
+
+    def __init__(
+        self,
+        store: Store,
+        retention_days: int,
+        interval: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self.interval = interval
+        self.clock = clock
+        self.next_at: datetime | None = None  # None: due now
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def tick(self) -> Erased | None:
+        """Purge if due and schedule the next one; None when not due (or when it failed)."""
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            return None
+        try:
+            erased = purge(self.store, self.retention_days, now)
+        except Exception as exc:  # the database may be down for a while; try again sooner
+            self.next_at = now + min(self.interval, RETRY_AFTER_FAILURE)
+            log.warning("retention purge failed (%s); will retry", type(exc).__name__)
+            return None
+        self.next_at = now + self.interval
+        log.info(
+            "retention purge: %d request(s), %d escalation(s), %d mail(s)",
+            erased.rights_requests,
+            erased.escalations,
+            erased.mails,
+        )
+        return erased
+
+    def seconds_to_next(self) -> float:
+        """How long until the next purge is due (0 when it is due now)."""
+        if self.next_at is None:
+            return 0.0
+        return max((self.next_at - self.clock()).total_seconds(), 0.0)
+
+    def start(self) -> None:
+        """Run the schedule on the running event loop."""
+        self._stop = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop; a purge under way (in its thread, which cannot be cancelled) is let finish."""
+        if self._task is None or self._stop is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._task, timeout)
+        except TimeoutError:
+            log.warning("retention purge did not stop within %s s", timeout)
+        self._task = None
+
+    async def _run(self) -> None:
+        assert self._stop is not None
+        while not self._stop.is_set():
+            await asyncio.to_thread(self.tick)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.seconds_to_next())

@@ -47,6 +47,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not 0 <= number < float("inf"):
+        raise ValueError("must be a number of 0 or more")
+    return number
+
+
 def _fraction(value: str) -> float:
     number = float(value)
     if not 0.0 <= number <= 1.0:
@@ -226,6 +233,12 @@ class Settings:
     smtp_starttls: bool = _setting(
         False, "Upgrade the SMTP connection with STARTTLS before logging in (true/false).", _bool
     )
+    smtp_timeout_seconds: float = _setting(
+        10.0,
+        "Seconds to wait for the SMTP server at each step before giving up on a round of "
+        "sending (the mail is retried later).",
+        _positive_float,
+    )
     mail_from: str = _setting(
         "privacy-qa@localhost", "Sender address of the mail the assistant sends.", _address
     )
@@ -249,6 +262,12 @@ class Settings:
         365,
         "Days a closed request's personal data is kept before `privacy-qa purge` erases it.",
         _positive_int,
+    )
+    purge_interval_hours: float = _setting(
+        24.0,
+        "Hours between the retention purges each server process runs (the first at start-up); "
+        "0 turns them off (then run `privacy-qa purge` from cron).",
+        _non_negative_float,
     )
     mail_retry_seconds: float = _setting(
         5.0,

@@ -57,6 +57,10 @@ def test_an_empty_variable_means_the_default() -> None:
         ("PRIVACY_QA_MIN_CONFIDENCE", "1.5"),
         ("PRIVACY_QA_MIN_CONFIDENCE", "high"),
         ("PRIVACY_QA_LOG_LEVEL", "loud"),
+        ("PRIVACY_QA_PURGE_INTERVAL_HOURS", "-1"),
+        ("PRIVACY_QA_PURGE_INTERVAL_HOURS", "inf"),
+        ("PRIVACY_QA_PURGE_INTERVAL_HOURS", "daily"),
+        ("PRIVACY_QA_SMTP_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_a_bad_value_raises_settings_error_naming_the_variable(variable: str, value: str) -> None:

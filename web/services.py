@@ -1,4 +1,4 @@
-"""The casework desk of a running app, and its background mail sender."""
+"""The casework desk of a running app, and its background tasks: mail sender, retention purge."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -14,6 +15,7 @@ from qa.casework import Casework, open_casework
 from qa.escalations import Escalations
 from qa.outbox import Outbox, Sender
 from qa.requests import RightsRequests
+from qa.retention import PurgeSchedule
 from qa.settings import Settings
 from qa.store import Store
 
@@ -24,6 +26,7 @@ class Services:
 
     casework: Casework
     sender: Sender
+    purges: PurgeSchedule | None = None  # None: PRIVACY_QA_PURGE_INTERVAL_HOURS is 0
 
     @property
     def store(self) -> Store:
@@ -49,17 +52,28 @@ class Services:
 def casework_lifespan(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: open the store (upgrading its schema) and run the mail sender."""
+    """The app's lifespan: open the store (upgrading its schema), run the mail sender and the
+    retention purge."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         casework = await asyncio.to_thread(open_casework, settings, app.state.assistant, store)
-        services = Services(casework, Sender(casework.outbox))
+        purges = None
+        if settings.purge_interval_hours > 0:
+            # Each worker runs its own schedule: purges are serialised in the database and
+            # idempotent, so N workers purging cost N quick no-ops, and no leader is needed.
+            interval = timedelta(hours=settings.purge_interval_hours)
+            purges = PurgeSchedule(casework.store, settings.retention_days, interval)
+        services = Services(casework, Sender(casework.outbox), purges)
         app.state.services = services
         services.sender.start()
+        if purges is not None:
+            purges.start()
         try:
             yield
         finally:
+            if purges is not None:
+                await purges.stop()
             await services.sender.stop()
             casework.close()
 
