@@ -53,6 +53,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_values(**changes)
     _assistant(settings)  # a broken policy stops here, before the port is bound
     os.environ.update(settings.to_environ())
+    _metrics_folder(settings)
     uvicorn.run(
         "web.app:app_from_environ",
         factory=True,
@@ -66,6 +67,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _metrics_folder(settings: Settings) -> None:
+    # Each worker keeps its /metrics counters in files here (prometheus-client's multiprocess
+    # mode), so a scrape that reaches any worker sees them all. Set before any worker imports
+    # prometheus_client; the last run's counts are cleared, as Prometheus expects of a restart.
+    folder = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics"
+    ).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

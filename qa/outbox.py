@@ -330,6 +330,16 @@ class Outbox:
             ).scalar_one_or_none()
         return value
 
+    def backlog(self) -> tuple[int, datetime | None]:
+        """How many mails are pending, and when the oldest of them was queued (for /metrics)."""
+        with self.store.read() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(
+                    outbox.c.status == "pending"
+                )
+            ).one()
+        return int(count), oldest
+
     def retry_now(self) -> Delivery:
         """Make every pending mail due now, then deliver."""
         now = utcnow()

@@ -122,6 +122,12 @@ def _api_keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+def _token(value: str) -> str:
+    if len(value) < 16:
+        raise ValueError("must be at least 16 characters; make one with `openssl rand -hex 24`")
+    return value
+
+
 def _fernet_keys(value: str) -> tuple[str, ...]:
     from cryptography.fernet import Fernet
 
@@ -318,6 +324,13 @@ class Settings:
         "X-Forwarded-For names the client for the rate limits (default: none, the peer "
         "address counts).",
         _networks,
+    )
+    metrics_token: str = _setting(
+        "",
+        "Bearer token for GET /metrics (Prometheus); a support API key works too. Default: "
+        "none, and with no support keys either /metrics answers 403.",
+        _token,
+        secret=True,
     )
     form_secret: str = _setting(
         "",

@@ -13,6 +13,7 @@ from index.policy import Policy, Section
 from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.errors import InvalidQuestion
 from web.deps import AssistantDep
+from web.metrics import record_answer
 from web.responses import JSONResponse
 from web.schemas import (
     AnswerOut,
@@ -86,11 +87,13 @@ async def ask(request: Request, assistant: AssistantDep) -> Response:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
     answer = assistant.answer(body.question, body.top_k, body.document)
+    record_answer(request, answer)
     return JSONResponse(answer.to_dict())
 
 
 @router.get("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"])
 async def ask_get(
+    request: Request,
     assistant: AssistantDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION, description="The question.")],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="Sections at most.")] = 3,
@@ -104,6 +107,7 @@ async def ask_get(
             "q",
         )
     answer = assistant.answer(q, top_k, document)
+    record_answer(request, answer)
     return JSONResponse(answer.to_dict())
 
 

@@ -14,10 +14,11 @@ from qa.assistant import Assistant
 from qa.feedback import FeedbackCounts
 from qa.settings import Settings
 from qa.store import Store
-from web import api, chat, escalations, feedback, forms, pages, rights, support, widget
+from web import api, chat, escalations, feedback, forms, metrics, pages, rights, support, widget
 from web.access import Recorder, RouteTemplates, log_access
 from web.csrf import FormTokens
 from web.errors import install_error_handlers
+from web.metrics import metrics_from_environ
 from web.middleware import BodyLimit, SecurityHeaders
 from web.services import casework_lifespan
 from web.throttle import Clients, Throttle, client_secret, open_buckets
@@ -46,6 +47,7 @@ def create_app(
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
     app.state.feedback = FeedbackCounts()
+    app.state.metrics = metrics_from_environ()
     app.state.form_tokens = FormTokens(settings.form_secret or secrets.token_bytes(32))
     install_error_handlers(app)
     app.include_router(api.router)
@@ -58,6 +60,7 @@ def create_app(
     app.include_router(feedback.support_router)
     app.include_router(forms.router)
     app.include_router(widget.router)
+    app.include_router(metrics.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     docs_assets = _swagger_assets()
     if docs_assets:
@@ -86,7 +89,9 @@ def create_app(
         framed_paths=widget.FRAMED_PATHS,
     )
     app.add_middleware(
-        Recorder, templates=RouteTemplates(lambda: app.routes), observers=[log_access]
+        Recorder,
+        templates=RouteTemplates(lambda: app.routes),
+        observers=[log_access, app.state.metrics.observe],
     )
     return app
 

@@ -13,6 +13,7 @@ from qa.assistant import MAX_QUESTION, Assistant
 from qa.errors import QAError
 from web.csrf import FormTokens
 from web.deps import AssistantDep
+from web.metrics import record_answer
 from web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +52,7 @@ def chat_values(
     if q is not None and q.strip():
         try:
             answer = assistant.answer(q[:MAX_QUESTION])
+            record_answer(request, answer)
         except QAError as exc:
             error = exc.message
     extra = "&" + urlencode(hidden_fields) if hidden_fields else ""

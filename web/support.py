@@ -6,7 +6,7 @@ import hmac
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from qa.assistant import MAX_QUESTION, MAX_TOP_K
 from qa.retention import erase_requester
 from web.deps import AssistantDep, SettingsDep
+from web.metrics import record_answer
 from web.responses import JSONResponse
 from web.rights import ERRORS, Status, address
 from web.schemas import AnswerOut, ErrorOut
@@ -214,10 +215,12 @@ def list_escalations(
 
 
 @router.post("/ask", response_model=BatchAnswerOut)
-async def ask_batch(body: BatchAskIn, assistant: AssistantDep) -> Response:
+async def ask_batch(request: Request, body: BatchAskIn, assistant: AssistantDep) -> Response:
     """Answer a list of questions with the same answer path as the chat."""
-    answers = [assistant.answer(q, body.top_k).to_dict() for q in body.questions]
-    return JSONResponse({"answers": answers})
+    answers = [assistant.answer(q, body.top_k) for q in body.questions]
+    for answer in answers:
+        record_answer(request, answer)
+    return JSONResponse({"answers": [a.to_dict() for a in answers]})
 
 
 @router.post("/erase", response_model=ErasedOut)

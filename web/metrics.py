@@ -1,0 +1,182 @@
+"""GET /metrics in the Prometheus text format, for whoever holds the metrics token or a key.
+
+Requests by method, route template and status, their latency, questions answered and
+declined, and the outbox's depth and the age of its oldest pending mail. Under `privacy-qa
+serve` the counters live in prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
+one file per worker), so a scrape that reaches any worker sees the sum over all of them; with
+no such directory (tests, one in-process app) each app counts in its own registry. The outbox
+figures are read from the database at each scrape, so they are the same from every worker.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from qa.answers import Answer
+from qa.store import utcnow
+from web.deps import SettingsDep
+from web.errors import error_response
+
+log = logging.getLogger(__name__)
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# Seconds: an answer takes well under a millisecond; a submission waits for a disk sync.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+router = APIRouter(include_in_schema=False)
+
+
+class Metrics:
+    """An app's counters and histogram."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "privacy_qa_http_requests",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "privacy_qa_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response, by route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            "privacy_qa_answers",
+            "Questions answered from the policy, or declined (offered a person).",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request (an observer of web.access.Recorder)."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def exposition(self, outbox: Any | None) -> bytes:
+        """Every metric, in the Prometheus text format."""
+        scrape = CollectorRegistry()
+        if self.directory:
+            multiprocess.MultiProcessCollector(scrape, path=self.directory)  # type: ignore[no-untyped-call]
+        else:
+            scrape.register(_Collected(self.registry))
+        if outbox is not None:
+            scrape.register(_OutboxCollector(outbox))
+        return generate_latest(scrape)
+
+
+def metrics_from_environ() -> Metrics:
+    """Metrics in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`privacy-qa serve`)."""
+    directory = os.environ.get(MULTIPROCESS_DIR) or None
+    from prometheus_client import values
+
+    if directory and values.ValueClass is values.MutexValue:
+        # prometheus-client picks its storage on import: set too late, counts would be lost.
+        raise RuntimeError(f"{MULTIPROCESS_DIR} was set after prometheus_client was imported")
+    return Metrics(directory)
+
+
+class _Collected(Collector):
+    """The metrics of one registry, to expose next to others."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterable[Any]:
+        """The registry's metrics."""
+        return self.registry.collect()
+
+
+class _OutboxCollector(Collector):
+    """The outbox's depth and the age of its oldest pending mail, read at each scrape."""
+
+    def __init__(self, outbox: Any) -> None:
+        self.outbox = outbox
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Two gauges, or none if the database cannot be read just now."""
+        try:
+            pending, oldest = self.outbox.backlog()
+        except Exception as exc:  # a scrape must not fail because the database is away
+            log.warning("metrics: outbox not readable (%s)", type(exc).__name__)
+            return
+        yield GaugeMetricFamily(
+            "privacy_qa_outbox_pending", "Mails waiting to be delivered.", value=pending
+        )
+        yield GaugeMetricFamily(
+            "privacy_qa_outbox_oldest_pending_age_seconds",
+            "Age of the oldest mail waiting to be delivered (0 when none waits).",
+            value=_age(oldest),
+        )
+
+
+def _age(oldest: datetime | None) -> float:
+    return max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
+
+
+def record_answer(connection: HTTPConnection, answer: Answer) -> None:
+    """Count an answer as answered or declined, in the app's metrics."""
+    metrics: Metrics | None = getattr(connection.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.answers.labels("answered" if answer.answered else "declined").inc()
+
+
+def require_metrics_token(request: Request, settings: SettingsDep) -> Response | None:
+    """None if the request holds the metrics token or a support key, else the refusal."""
+    tokens = [t for t in (settings.metrics_token, *settings.api_keys) if t]
+    if not tokens:
+        return error_response(
+            403,
+            "forbidden",
+            "metrics are off; set PRIVACY_QA_METRICS_TOKEN (16 characters or more) and send "
+            "Authorization: Bearer TOKEN",
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # Every token is compared, in constant time, so timing tells nothing about which is near.
+    matches = [hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens]
+    if scheme.lower() != "bearer" or not any(matches):
+        return error_response(
+            401,
+            "unauthorized",
+            "Authorization: send PRIVACY_QA_METRICS_TOKEN or a support key as "
+            "Authorization: Bearer TOKEN",
+            headers={"WWW-Authenticate": 'Bearer realm="privacy-qa metrics"'},
+        )
+    return None
+
+
+MetricsRefusal = Annotated[Response | None, Depends(require_metrics_token)]
+
+
+@router.get("/metrics")
+def metrics(request: Request, refusal: MetricsRefusal) -> Response:
+    """Prometheus metrics (text format), behind the metrics token."""
+    if refusal is not None:
+        return refusal
+    services = getattr(request.app.state, "services", None)
+    body = request.app.state.metrics.exposition(services.outbox if services else None)
+    # The classic text format, which every Prometheus reads (our names need no escaping).
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
