@@ -15,8 +15,9 @@ from web.app import create_app
 
 DATA = Path(__file__).parent / "data"
 
-# Fixtures of the casework tests: a real SMTP server, SQLite and PostgreSQL stores.
-pytest_plugins = ["tests.casework"]
+# Fixtures of the casework tests (a real SMTP server, SQLite and PostgreSQL stores) and of the
+# browser tests (Debian's Chromium, tabs that record dialogs, errors and CSP violations).
+pytest_plugins = ["tests.casework", "tests.browser_support"]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The chat, the widget and the forms in a real browser: Debian's Chromium driven by Playwright.
 
-One browser for the whole module; the real app (uvicorn, on a free loopback port) and a
+One browser (tests/browser_support.py); the real app (uvicorn, on a free loopback port) and a
 "foreign" site on another port, whose page embeds the widget. Screenshots go to
 artifacts/screenshots/ for a person to look at.
 """
@@ -8,19 +8,15 @@ artifacts/screenshots/ for a person to look at.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -28,54 +24,15 @@ from starlette.routing import Route
 
 from qa.assistant import Assistant
 from qa.settings import Settings
+from tests.browser_support import QUESTION_LABEL, Tab, ask, bound_socket, origin, serving
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parents[1] / "artifacts" / "screenshots"
-QUESTION_LABEL = "Ask a question about our privacy policy"
-TIMEOUT_MS = 10_000
-playwright_api = pytest.importorskip("playwright.sync_api")  # the test extra installs it
 
 
 # -- servers ------------------------------------------------------------------------------
-
-
-def bound_socket() -> socket.socket:
-    """A listening socket on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-def origin(sock: socket.socket) -> str:
-    """http://127.0.0.1:PORT of a bound socket."""
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@contextmanager
-def serving(app: Any, sock: socket.socket) -> Iterator[None]:
-    """Serve `app` with uvicorn on `sock` in a thread until the block ends."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-
 
 HOSTILE_CSS = """
   * { font-family: "Courier New", monospace !important; }
@@ -151,100 +108,12 @@ def site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iter
 # -- the browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's) for the module; never a downloaded one."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; `make system-deps` installs Debian's chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--headless",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@dataclass
-class Tab:
-    """A page in a fresh browser context, with what it logged and what it fetched."""
-
-    page: Any
-    context: Any
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    expected: list[str] = field(default_factory=list)  # console errors a test provokes
-
-    def unexpected_console(self) -> list[str]:
-        """Errors and CSP reports logged that the test did not provoke."""
-        logged = [m for m in self.console if m.startswith("error") or "Content Security" in m]
-        return [m for m in logged if not any(re.search(p, m) for p in self.expected)]
-
-
-@pytest.fixture()
-def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
-    """Open tabs (each its own context); at the end none may have logged an error or a CSP
-    violation, and none may have opened a dialog."""
-    tabs: list[Tab] = []
-
-    def opener(*, width: int = 1100, height: int = 800, javascript: bool = True) -> Tab:
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, java_script_enabled=javascript
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        tab = Tab(page, context)
-        page.on("console", lambda m: tab.console.append(f"{m.type}: {m.text}"))
-        page.on("pageerror", lambda e: tab.errors.append(str(e)))
-
-        def on_dialog(dialog: Any) -> None:
-            tab.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        context.on("request", lambda r: tab.requests.append(r.url))
-        tabs.append(tab)
-        return tab
-
-    try:
-        yield opener
-    finally:
-        for tab in tabs:
-            tab.context.close()
-    for tab in tabs:
-        assert tab.dialogs == [], "a dialog opened"
-        assert tab.errors == [], "a script failed"
-        assert tab.unexpected_console() == [], "the console logged an error or a CSP violation"
-
-
 def shoot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot as a test artifact."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
-
-
-def ask(page: Any, question: str) -> Any:
-    """Type a question into the chat and wait for its reply; the new turn's locator."""
-    turns = page.locator(".log .turn")
-    before = turns.count()
-    page.get_by_label(QUESTION_LABEL).fill(question)
-    page.get_by_role("button", name="Ask", exact=True).click()
-    turn = turns.nth(before)
-    turn.wait_for()
-    return turn
 
 
 def focused(page: Any) -> dict[str, str]:
@@ -543,8 +412,8 @@ def test_widget_on_a_foreign_page_keeps_both_sides_css_apart(
     page.wait_for_function(
         "() => document.activeElement && document.activeElement.matches('[data-privacy-qa-widget]')"
     )
-    head = frame.locator(".panel-head")
-    assert head.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(122, 31, 92)"
+    # panel.js sets the colour once it runs, which may be after the box appears: wait for it.
+    expect(frame.locator(".panel-head")).to_have_css("background-color", "rgb(122, 31, 92)")
     assert "Courier" not in frame.locator("body").evaluate("el => getComputedStyle(el).fontFamily")
     question.fill("How long do you keep my data?")
     frame.get_by_role("button", name="Ask", exact=True).click()
