@@ -12,6 +12,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 _PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 _LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z -]{1,20}):\s*(?P<value>.+)$")
+_HOST = re.compile(r"(?:[\w-]+\.)+[a-zA-Z]{2,}(?:/\S*)?")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,17 @@ def find_contact_section(policy: Policy) -> Section | None:
     return with_email[-1] if with_email else None
 
 
+def web_address(value: str) -> str | None:
+    """An http(s) URL for a Website: line (a bare host gets https://); None for anything else,
+    such as javascript: or data:, which the contact page would otherwise link to."""
+    value = value.strip()
+    if (found := _URL.match(value)) and found.end() == len(value):
+        return value
+    if _HOST.fullmatch(value):
+        return f"https://{value}"
+    return None
+
+
 def _is_prose(block: str) -> bool:
     return block.endswith((".", ":", "?")) or len(block.split()) > 10
 
@@ -68,7 +80,7 @@ def read_contact_card(policy: Policy) -> ContactCard:
         elif label in ("phone", "telephone", "tel", "call"):
             phone = phone or value
         elif label in ("website", "web", "url", "site", "web site"):
-            website = website or value
+            website = website or web_address(value)
         elif labelled and not _is_prose(block):
             extra[label] = value
         elif _is_prose(block):
