@@ -74,7 +74,17 @@ def run_http(args: argparse.Namespace, workdir: Path) -> list[Load]:
         load("warm-up", "/api/ask", 1, script)  # unreported: both routes meet a warm server
         health = load("GET /healthz", "/healthz", args.seconds)
         ask = load("POST /api/ask", "/api/ask", args.seconds, script)
-    return [health, ask]
+    # The same questions on a server without the answer cache: what new questions cost.
+    with serve(
+        None,
+        workdir,
+        args.workers,
+        PRIVACY_QA_RATE_LIMITS="off",
+        PRIVACY_QA_ANSWER_CACHE_SIZE="0",
+    ) as url:
+        load("warm-up", "/api/ask", 1, script)
+        uncached = load("/api/ask no cache", "/api/ask", args.seconds, script)
+    return [health, ask, uncached]
 
 
 def _verdict(ok: bool) -> str:
@@ -112,7 +122,7 @@ def report(
         f"  so a CPU-bound server can reach at most /api/ask / /healthz = {breakdown.ceiling:.2f}",
     ]
     if loads:
-        health, ask = loads
+        health, ask, uncached = loads
         lines += [
             "",
             f"HTTP on loopback: wrk {args.seconds} s, {args.connections} connections, "
@@ -130,6 +140,10 @@ def report(
         lines.append(
             f"  /api/ask throughput / /healthz throughput = {ratio:.2f}   "
             f"target >= {RATIO_TARGET}: {_verdict(ratio >= RATIO_TARGET)}"
+        )
+        lines.append(
+            f"  without the answer cache (every question new to the server) = "
+            f"{uncached.requests_per_s / health.requests_per_s:.2f}"
         )
     return "\n".join(lines)
 
@@ -157,6 +171,7 @@ def as_json(
             "workers": args.workers,
             "routes": [load.to_dict() for load in loads],
             "ask_healthz_ratio": loads[1].requests_per_s / loads[0].requests_per_s,
+            "ask_healthz_ratio_without_cache": loads[2].requests_per_s / loads[0].requests_per_s,
         }
     return json.dumps(data, indent=2)
 

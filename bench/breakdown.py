@@ -75,9 +75,14 @@ async def _call(app: ASGIApp, method: str, path: str, body: bytes = b"") -> int:
 async def _rounds(
     assistant: Assistant, questions: list[str], rounds: int, workdir: Path
 ) -> Breakdown:
-    # Rate limits off: the benchmark is one client sending thousands of questions.
+    # Rate limits off: the benchmark is one client sending thousands of questions. The answer
+    # cache off: this measures what a question never asked before costs the server.
     settings = Settings.from_env(
-        {"PRIVACY_QA_DATA_DIR": str(workdir / "data"), "PRIVACY_QA_RATE_LIMITS": "off"}
+        {
+            "PRIVACY_QA_DATA_DIR": str(workdir / "data"),
+            "PRIVACY_QA_RATE_LIMITS": "off",
+            "PRIVACY_QA_ANSWER_CACHE_SIZE": "0",
+        }
     )
     app = create_app(settings, assistant=assistant)
     bodies = [json.dumps({"question": q}).encode() for q in questions]

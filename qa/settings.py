@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from qa.assistant import DEFAULT_MIN_CONFIDENCE
 from qa.errors import QAError, SettingsError
 from qa.limits import DEFAULT_LIMITS, Limit, parse_limits
 
@@ -31,6 +32,13 @@ def _port(value: str) -> int:
     if not 0 < port < 65536:
         raise ValueError("must be a TCP port from 1 to 65535")
     return port
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be a whole number of 0 or more")
+    return number
 
 
 def _positive_int(value: str) -> int:
@@ -211,10 +219,16 @@ class Settings:
         _url,
     )
     min_confidence: float = _setting(
-        0.5,
+        DEFAULT_MIN_CONFIDENCE,
         "Share of a question's weighted terms (0 to 1) the best section must contain for the "
         "question to count as answered; below it the visitor is offered a person.",
         _fraction,
+    )
+    answer_cache_size: int = _setting(
+        1024,
+        "How many recent answers each server process keeps, by a keyed hash of the question "
+        "(no question text is kept); 0 turns the cache off.",
+        _count,
     )
     data_dir: Path = _setting(
         Path("data"),

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from index.policy import Policy, Section
 from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.errors import InvalidQuestion
-from web.deps import AssistantDep
+from web.deps import AnswersDep, AssistantDep
 from web.metrics import record_answer
 from web.responses import JSONResponse
 from web.schemas import (
@@ -79,22 +79,22 @@ ASK_BODY = {
     tags=["answers"],
     openapi_extra=ASK_BODY,
 )
-async def ask(request: Request, assistant: AssistantDep) -> Response:
+async def ask(request: Request, answers: AnswersDep) -> Response:
     """Answer a question with the policy's own sections, intents and next steps."""
     try:
         body = AskIn.model_validate_json(await request.body())
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
-    answer = assistant.answer(body.question, body.top_k, body.document)
+    answer, reply = answers.answer_json(body.question, body.top_k, body.document)
     record_answer(request, answer)
-    return JSONResponse(answer.to_dict())
+    return Response(reply, media_type="application/json")
 
 
 @router.get("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"])
 async def ask_get(
     request: Request,
-    assistant: AssistantDep,
+    answers: AnswersDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION, description="The question.")],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="Sections at most.")] = 3,
     document: Annotated[str | None, Query(description="Search only this document.")] = None,
@@ -106,9 +106,9 @@ async def ask_get(
             f"{MAX_QUESTION} characters in ?q=",
             "q",
         )
-    answer = assistant.answer(q, top_k, document)
+    answer, reply = answers.answer_json(q, top_k, document)
     record_answer(request, answer)
-    return JSONResponse(answer.to_dict())
+    return Response(reply, media_type="application/json")
 
 
 @router.get("/api/policy", response_model=PolicyOut, responses=ERRORS, tags=["policy"])

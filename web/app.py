@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from index.library import load_library
 from qa.assistant import Assistant
+from qa.cache import AnswerCache
 from qa.feedback import FeedbackCounts
 from qa.settings import Settings
 from qa.store import Store
@@ -46,6 +47,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
+    app.state.answers = AnswerCache(app.state.assistant, settings.answer_cache_size)
     app.state.feedback = FeedbackCounts()
     app.state.metrics = metrics_from_environ()
     app.state.form_tokens = FormTokens(settings.form_secret or secrets.token_bytes(32))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from qa.assistant import Assistant
+from qa.cache import AnswerCache
 from qa.settings import Settings
 
 
@@ -18,6 +19,12 @@ async def get_assistant(request: Request) -> Assistant:
     return assistant
 
 
+async def get_answers(request: Request) -> AnswerCache:
+    """The assistant behind the app's cache of recent answers."""
+    answers: AnswerCache = request.app.state.answers
+    return answers
+
+
 async def get_settings(request: Request) -> Settings:
     """The settings the app was made with."""
     settings: Settings = request.app.state.settings
@@ -25,4 +32,5 @@ async def get_settings(request: Request) -> Settings:
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
