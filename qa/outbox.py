@@ -149,9 +149,15 @@ class FileTransport:
 
 
 def _describe(exc: BaseException) -> str:
-    # Class and SMTP code only: server messages may quote addresses, which must not be stored.
+    # Class names and SMTP code only: server messages may quote addresses, which must not be
+    # stored. smtplib reports a timeout and a reset alike as SMTPServerDisconnected; the
+    # socket error under it tells a hanging server from a broken connection.
+    text = type(exc).__name__
+    under = exc.__cause__ or exc.__context__
+    if isinstance(exc, smtplib.SMTPException) and isinstance(under, OSError):
+        text += f" ({type(under).__name__})"
     code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__name__}" + (f" (SMTP {code})" if code else "")
+    return text + (f" (SMTP {code})" if code else "")
 
 
 def transport_for(settings: Settings) -> Transport:

@@ -29,12 +29,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    make_url,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 
 from qa.errors import IdempotencyMismatch, QAError
@@ -52,6 +54,39 @@ class StoreError(QAError):
 
     code = "store_error"
     status = 503
+
+
+class StoreUnavailable(QAError):
+    """The database cannot be reached now (down, restarting, overloaded); the caller may retry."""
+
+    code = "database_unavailable"
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a database error means "not reachable now" rather than a fault in our SQL."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    # A server restart or a lost connection is a moment's unavailability: a 503 with
+    # Retry-After, which a client retries (with its Idempotency-Key), not a 500.
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        if not _unreachable(exc):
+            raise
+        raise StoreUnavailable(
+            "the database is not reachable right now; try again in a few seconds (a retry "
+            "with the same Idempotency-Key never makes a second request)"
+        ) from exc
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -226,7 +261,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A database host that drops packets must not hold a request forever: libpq waits
+    # without end unless told (a connect_timeout in the URL wins over this default).
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 10}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+    )
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
@@ -270,19 +310,24 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         if self.dialect != "sqlite":
-            with self.engine.begin() as conn:
+            with _reachable(), self.engine.begin() as conn:
                 yield conn
             return
         # SQLite has one writer at a time: this process's writers queue on a lock instead of
         # polling the file lock (whose busy handler sleeps in steps of up to 100 ms).
-        with self._write_lock, self.engine.begin() as conn:
+        with _reachable(), self._write_lock, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only connection (on SQLite a deferred transaction, which takes no write lock)."""
-        with self.engine.connect() as conn:
+        with _reachable(), self.engine.connect() as conn:
             yield conn.execution_options(read_only=True)
+
+    def ping(self) -> None:
+        """Reach the database once; StoreUnavailable if it cannot be reached."""
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
 
     def upgrade(self) -> None:
         """Bring the schema to the newest revision; safe when several processes start at once."""
@@ -366,6 +411,12 @@ def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
         store = Store(make_engine(url), Cipher(settings.encryption_key))
         if upgrade:
             store.upgrade()
+    except StoreUnavailable as exc:
+        # At start-up an unreachable database is a setting to check, not a moment to wait.
+        raise StoreError(
+            f"cannot open the database ({type(exc.__cause__).__name__}); check "
+            "PRIVACY_QA_DATABASE_URL or PRIVACY_QA_DATA_DIR"
+        ) from exc
     except QAError:
         raise
     except Exception as exc:

@@ -318,7 +318,8 @@ def test_without_titled_sections_an_intent_leaves_the_order_to_the_ranking(
     # section with the most rights words is no surer a place than the ranking's first choice.
     (tmp_path / "untitled.md").write_text(
         "---\ntitle: Untitled\n---\n\n"
-        "## Part 1\n\nYou may access, correct or delete your profile at any time.\n\n"
+        "## Part 1\n\nYou may access, review, correct or update your profile and your rights "
+        "at any time.\n\n"
         "## Part 2\n\nWe erase order records after two years, and you may ask us to erase "
         "order records sooner.\n\n"
         "## Part 3\n\nWrite to privacy@example.com with any question.\n",

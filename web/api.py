@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from index.policy import Policy, Section
 from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.errors import InvalidQuestion
+from qa.store import StoreUnavailable
 from web.deps import AnswersDep, AssistantDep
 from web.metrics import record_answer
 from web.responses import JSONResponse
@@ -158,12 +160,25 @@ async def healthz() -> Response:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", response_model=StatusOut, tags=["health"])
-async def readyz(assistant: AssistantDep) -> Response:
-    """The policy index is loaded and answers."""
+@router.get(
+    "/readyz",
+    response_model=StatusOut,
+    responses={503: {"model": StatusOut, "description": "Not ready: loading, or no database."}},
+    tags=["health"],
+)
+async def readyz(request: Request, assistant: AssistantDep) -> Response:
+    """The policy index is loaded and answers, and the database can be reached."""
     ready = bool(assistant.documents) and all(
         d.ranker.sections for d in assistant.documents.values()
     )
-    return JSONResponse(
-        {"status": "ready" if ready else "loading"}, status_code=200 if ready else 503
-    )
+    if not ready:
+        return JSONResponse({"status": "loading"}, status_code=503)
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        await run_in_threadpool(services.store.ping)
+    except StoreUnavailable:
+        # A load balancer stops sending here until the database is back; the process lives.
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})
