@@ -403,7 +403,8 @@ class RightsRequests:
         if status == "denied":
             if not reason:
                 raise QAError("reason: a denial needs a reason the requester will read", "reason")
-            values["reason"] = reason
+            # The team's words to the requester may name them: sealed like the notes.
+            values["reason"] = self.store.cipher.seal(reason)
         if status == "extended":
             if request.extended_at is not None:
                 raise BadTransition("status: the request was extended already; once only", "status")
@@ -417,7 +418,7 @@ class RightsRequests:
             values.update(
                 due_at=request.deadlines.extended_due,
                 extended_at=now,
-                extension_reason=reason,
+                extension_reason=self.store.cipher.seal(reason),
             )
         return values
 
@@ -456,8 +457,8 @@ class RightsRequests:
             due_at=row.due_at,
             original_due_at=row.original_due_at,
             extended_at=row.extended_at,
-            extension_reason=row.extension_reason,
-            reason=row.reason,
+            extension_reason=open_(row.extension_reason),
+            reason=open_(row.reason),
         )
 
     def _send(

@@ -296,8 +296,9 @@ class Settings:
     )
     encryption_key: tuple[str, ...] = _setting(
         (),
-        "Fernet keys (comma-separated, newest first) to encrypt requesters' e-mail, name and "
-        "details at rest (default: not encrypted).",
+        "Fernet keys (comma-separated, newest first) to encrypt personal data at rest: "
+        "requesters' names, e-mail addresses, details and questions, notes and reasons, "
+        "escalations and transcripts, mail (default: not encrypted).",
         _fernet_keys,
         secret=True,
     )

@@ -364,7 +364,7 @@ class Store:
         """The response stored for an Idempotency-Key, or None; another body is refused."""
         row = conn.execute(
             select(idempotency_keys).where(
-                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == token_hash(key)
             )
         ).first()
         if row is None:
@@ -391,7 +391,9 @@ class Store:
         conn.execute(
             idempotency_keys.insert().values(
                 scope=scope,
-                key=key,
+                # The client's string is not kept (it could be anything, a name even); its hash
+                # finds the retry as well.
+                key=token_hash(key),
                 body_hash=body_hash,
                 status_code=status_code,
                 response=self.cipher.seal(orjson.dumps(response).decode()),

@@ -156,8 +156,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
-def casework_settings(data_dir: Path, database_url: str, sink: MailSink, **more: Any) -> Settings:
-    """Settings for a casework test: its database, its SMTP server, quick retries."""
+def casework_settings(
+    data_dir: Path, database_url: str | None, sink: MailSink, **more: Any
+) -> Settings:
+    """Settings for a casework test: its database (None: SQLite in `data_dir`), its SMTP
+    server, quick retries."""
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "database_url": database_url,

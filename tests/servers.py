@@ -62,54 +62,60 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def get(url: str) -> tuple[int, dict[str, Any]]:
-    """GET a JSON route: (status, body); (0, {}) when the server cannot be reached."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, _json(exc.read())
-    except OSError:
-        return 0, {}
-
-
 @dataclass(frozen=True)
 class Reply:
-    """What one POST got: the status (0: no answer, the connection failed), headers (names in
-    lower case), body."""
+    """What one request got: the status (0: no answer, the connection failed), headers (names
+    in lower case), the body as JSON (empty when it is not JSON) and as text."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
 
 
-def post(url: str, body: dict[str, Any], key: str | None = None, timeout: float = 30) -> Reply:
-    """POST JSON, with an Idempotency-Key if given; a refused or reset connection is status 0."""
-    headers = {"Content-Type": "application/json"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers=headers, method="POST"
-    )
+def call(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Reply:
+    """One HTTP request, a JSON body if given; a refused or reset connection is status 0."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=sent, method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Reply(response.status, _lower(response.headers), json.loads(response.read()))
+            return _reply(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
-        return Reply(exc.code, _lower(exc.headers), _json(exc.read()))
+        return _reply(exc.code, exc.headers, exc.read())
     except OSError:  # refused, reset, or the server died before answering
         return Reply(0)
 
 
-def _lower(headers: Any) -> dict[str, str]:
-    return {str(name).lower(): str(value) for name, value in headers.items()}
+def get(url: str) -> tuple[int, dict[str, Any]]:
+    """GET a JSON route: (status, body); (0, {}) when the server cannot be reached."""
+    reply = call("GET", url, timeout=10)
+    return reply.status, reply.body
 
 
-def _json(raw: bytes) -> dict[str, Any]:
+def post(url: str, body: dict[str, Any], key: str | None = None) -> Reply:
+    """POST JSON, with an Idempotency-Key if given."""
+    return call("POST", url, body, {"Idempotency-Key": key} if key is not None else None)
+
+
+def _reply(status: int, headers: Any, raw: bytes) -> Reply:
+    text = raw.decode(errors="replace")
     try:
         data = json.loads(raw)
     except ValueError:
-        return {"unparsed": raw[:200].decode(errors="replace")}
-    return data if isinstance(data, dict) else {"unparsed": data}
+        data = {}
+    return Reply(
+        status,
+        {str(name).lower(): str(value) for name, value in headers.items()},
+        data if isinstance(data, dict) else {},
+        text,
+    )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.outbox import Outbox
 from qa.settings import Settings
-from qa.store import Cipher, idempotency_keys, outbox, rights_requests
+from qa.store import Cipher, idempotency_keys, outbox, rights_requests, token_hash
 from tests.casework import MailSink, casework_settings, rights_body, wait_for
 from tests.proxy import fault_proxy
 from tests.servers import KEY, Reply, Server, Submission, get, post, submissions, submit_all
@@ -199,7 +199,7 @@ class Stored:
     emails: dict[str, str]  # reference -> e-mail address (decrypted)
     raw_emails: dict[str, str]  # reference -> the column as stored
     mail_references: set[str]
-    keys: dict[str, str]  # Idempotency-Key -> the reference its stored answer names
+    keys: dict[str, str]  # hash of an Idempotency-Key -> the reference its stored answer names
 
 
 def read_back(settings: Settings) -> Stored:
@@ -309,7 +309,7 @@ def test_kill_9_during_1000_concurrent_submissions_loses_nothing_and_retries_add
 
     check_integrity(server_settings)
     final = read_back(server_settings)
-    answered = {item.key: retried[item.index].body["reference"] for item in batch}
+    answered = {token_hash(item.key): retried[item.index].body["reference"] for item in batch}
     assert final.keys == answered  # exactly one stored answer per key, the one the client got
     assert len(final.emails) == SUBMISSIONS  # one request per key: no duplicate from a retry
     assert sorted(final.emails.values()) == sorted(item.email for item in batch)
@@ -433,7 +433,7 @@ def test_postgresql_restart_under_load_gets_503s_and_the_server_recovers_by_itse
     lost = set(acknowledged.values()) - set(stored.emails)
     assert not lost, f"{len(lost)} acknowledged request(s) lost"
     assert len(stored.emails) == PG_SUBMISSIONS  # one per key, retries included
-    assert stored.keys == {item.key: acknowledged[item.index] for item in batch}
+    assert stored.keys == {token_hash(item.key): acknowledged[item.index] for item in batch}
     check_integrity(server_settings)
     print(
         f"\nPostgreSQL restart: {PG_SUBMISSIONS} submissions; {before} acknowledged before the "
