@@ -16,9 +16,14 @@ MAX_HEADER = 200
 
 # Deliberately plain: one @, no spaces, quotes, angle brackets or commas, so an address can never
 # carry a second recipient or a display name of its own.
-_ADDRESS = re.compile(
-    r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
-)
+# The local part is ASCII (RFC 5322 atext and dots): a mail to any other needs SMTPUTF8, which
+# the mail we build does not use, so such an address is refused here rather than failing later.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+_ADDRESS = re.compile(rf"^{_LOCAL}@{_DOMAIN}$")
+# The same address as a JSON Schema pattern, for the API's documentation, with spaces allowed
+# around it (the API strips them).
+ADDRESS_PATTERN = rf"^\s*{_LOCAL}@{_DOMAIN}\s*$"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -156,9 +157,20 @@ def test_a_two_worker_server_reports_the_sum_over_its_workers(tmp_path: Path) ->
     with serve(
         None, tmp_path, workers=2, PRIVACY_QA_METRICS_TOKEN=TOKEN, PRIVACY_QA_RATE_LIMITS="off"
     ) as url:
-        # Each request on a new connection: the workers take turns accepting them.
-        for _ in range(40):
-            assert _get(url + "/api/policy")[0] == 200
+        folder = tmp_path / "data" / "metrics"
+        sent = 0
+
+        def both_workers_served() -> bool:
+            # Requests on new connections, a few at once, until each worker has answered some
+            # (each keeps its counters in a file of its own).
+            nonlocal sent
+            with ThreadPoolExecutor(4) as pool:
+                statuses = list(pool.map(lambda _: _get(url + "/api/policy")[0], range(8)))
+            assert statuses == [200] * 8
+            sent += 8
+            return len(list(folder.glob("counter_*.db"))) == 2
+
+        wait_for(both_workers_served, timeout=60, what="both workers to answer")
 
         def total() -> float | None:
             status, text = _get(url + "/metrics", TOKEN)
@@ -166,9 +178,8 @@ def test_a_two_worker_server_reports_the_sum_over_its_workers(tmp_path: Path) ->
             key = label(method="GET", route="/api/policy", status="200")
             return samples(text).get(("privacy_qa_http_requests_total", key))
 
-        # Every scrape, whichever worker answers it, sees all 40.
-        assert [total() for _ in range(6)] == [40.0] * 6
-        folder = tmp_path / "data" / "metrics"
-        assert len({p.name for p in folder.glob("counter_*.db")}) == 2  # one file per worker
-        pending = wait_for(lambda: _get(url + "/metrics", TOKEN)[1], what="a scrape")
-        assert "privacy_qa_outbox_pending 0.0" in pending
+        # A request is counted just after its answer goes out: wait for the last one.
+        wait_for(lambda: total() == sent, what=f"the count to reach {sent}")
+        # Every scrape, whichever worker answers it, sees the sum over both.
+        assert [total() for _ in range(6)] == [float(sent)] * 6
+        assert "privacy_qa_outbox_pending 0.0" in _get(url + "/metrics", TOKEN)[1]

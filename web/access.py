@@ -66,6 +66,13 @@ class RouteTemplates:
                 partial = partial or template
         return partial or UNMATCHED
 
+    def methods(self, path: str) -> list[str]:
+        """Every method some route takes at `path` (for a 405's Allow), sorted."""
+        if self._by_route is None:
+            self._build()
+        found = {m for regex, methods, _ in self._patterns if regex.match(path) for m in methods}
+        return sorted(found)
+
 
 def method_of(scope: Scope) -> str:
     """The request's method if it is a standard one, else OTHER."""

@@ -18,6 +18,7 @@ from web.deps import AnswersDep, AssistantDep
 from web.metrics import record_answer
 from web.responses import JSONResponse
 from web.schemas import (
+    SOME_TEXT,
     AnswerOut,
     AskIn,
     ContactOut,
@@ -97,7 +98,15 @@ async def ask(request: Request, answers: AnswersDep) -> Response:
 async def ask_get(
     request: Request,
     answers: AnswersDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION, description="The question.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUESTION,
+            description="The question.",
+            json_schema_extra=SOME_TEXT,
+        ),
+    ],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="Sections at most.")] = 3,
     document: Annotated[str | None, Query(description="Search only this document.")] = None,
 ) -> Response:

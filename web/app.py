@@ -21,6 +21,7 @@ from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.metrics import metrics_from_environ
 from web.middleware import BodyLimit, SecurityHeaders
+from web.openapi import install_openapi
 from web.services import casework_lifespan
 from web.throttle import Clients, Throttle, client_secret, open_buckets
 
@@ -52,6 +53,7 @@ def create_app(
     app.state.metrics = metrics_from_environ()
     app.state.form_tokens = FormTokens(settings.form_secret or secrets.token_bytes(32))
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
@@ -90,9 +92,10 @@ def create_app(
         frame_ancestors=" ".join(("'self'", *settings.allowed_origins)),
         framed_paths=widget.FRAMED_PATHS,
     )
+    app.state.routes = RouteTemplates(lambda: app.routes)
     app.add_middleware(
         Recorder,
-        templates=RouteTemplates(lambda: app.routes),
+        templates=app.state.routes,
         observers=[log_access, app.state.metrics.observe],
     )
     return app

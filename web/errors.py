@@ -131,9 +131,12 @@ async def _http(request: Request, exc: Exception) -> Response:
         detail, field = default, "body"
     elif detail in ("Not Found", "Method Not Allowed"):
         detail = default
-    return error_response(
-        exc.status_code, code, detail, field, headers=getattr(exc, "headers", None)
-    )
+    headers = getattr(exc, "headers", None)
+    routes = getattr(request.app.state, "routes", None)
+    if exc.status_code == 405 and routes is not None:
+        # Starlette names the methods of the first route at the path; a path can have several.
+        headers = {**(headers or {}), "Allow": ", ".join(routes.methods(request.url.path))}
+    return error_response(exc.status_code, code, detail, field, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from qa.escalations import Turn
 from web.responses import JSONResponse
 from web.rights import ERRORS, IdempotencyKey, address
+from web.schemas import ADDRESS_OR_BLANK, SOME_TEXT
 from web.services import ServicesDep
 
 router = APIRouter(tags=["escalations"])
@@ -29,13 +30,27 @@ class TurnIn(BaseModel):
 class EscalationIn(BaseModel):
     """A question for a person, and optionally where to reply."""
 
-    model_config = ConfigDict(extra="forbid")
+    # An address needs consent to reply, as JSON Schema says it (the validator below checks it).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"email": {"type": "string", **SOME_TEXT}}, "required": ["email"]},
+            "then": {"properties": {"consent": {"const": True}}, "required": ["consent"]},
+        },
+    )
 
-    question: str = Field(min_length=1, max_length=MAX_ESCALATION_QUESTION)
+    question: str = Field(
+        min_length=1, max_length=MAX_ESCALATION_QUESTION, json_schema_extra=SOME_TEXT
+    )
     transcript: list[TurnIn] = Field(
         default_factory=list, max_length=MAX_TURNS, description="The last turns of the chat."
     )
-    email: str | None = Field(None, max_length=254, description="Where to reply, if wanted.")
+    email: str | None = Field(
+        None,
+        max_length=254,
+        description="Where to reply, if wanted.",
+        json_schema_extra=ADDRESS_OR_BLANK,
+    )
     consent: StrictBool = Field(
         False,
         validate_default=True,

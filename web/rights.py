@@ -14,7 +14,7 @@ from qa.mail import check_address, check_header_value
 from qa.requests import Intake, LinkNotValid
 from web.pages import render_page
 from web.responses import JSONResponse
-from web.schemas import ErrorOut
+from web.schemas import ADDRESS, ONE_LINE, ErrorOut
 from web.services import ServicesDep
 
 router = APIRouter(tags=["rights requests"])
@@ -89,9 +89,17 @@ class RightsRequestIn(BaseModel):
     jurisdiction: Jurisdiction = Field(
         description="The law the visitor invokes; it sets the deadline."
     )
-    name: str = Field(min_length=1, max_length=MAX_NAME, description="The requester's name.")
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        description="The requester's name, on one line.",
+        json_schema_extra=ONE_LINE,
+    )
     email: str = Field(
-        min_length=3, max_length=254, description="Where the verification link is sent."
+        min_length=3,
+        max_length=254,
+        description="Where the verification link is sent.",
+        json_schema_extra=ADDRESS,
     )
     details: str | None = Field(
         None, max_length=MAX_DETAILS, description="Anything that helps find or scope the data."

@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from qa.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.mail import ADDRESS_PATTERN
+
+# The checks the validators make on text, as JSON Schema, so that the documented contract and
+# the code agree (tests/test_fuzz.py holds them to it). Unanchored patterns search the value.
+SOME_TEXT: dict[str, Any] = {"pattern": r"\S"}
+ONE_LINE: dict[str, Any] = {"pattern": r"\S", "not": {"pattern": r"[\x00-\x1f\x7f]"}}
+ADDRESS: dict[str, Any] = {"pattern": ADDRESS_PATTERN}
+ADDRESS_OR_BLANK: dict[str, Any] = {"pattern": rf"^\s*$|{ADDRESS_PATTERN}"}
+
+
+def _whole(value: object) -> object:
+    # JSON has one kind of number: to JSON Schema 2.0 is the integer 2, so take it as 2. Strings
+    # and booleans still fail the strict check.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _iso_date(value: object) -> object:
+    # pydantic would read "0" or "1700000000" as a Unix time; the documented format is a date.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date such as 2026-03-31")
+    return value
+
+
+# The validator after Field wraps the constrained int, so the schema keeps minimum and maximum.
+TopK = Annotated[
+    int,
+    Field(ge=1, le=MAX_TOP_K, strict=True, description="How many sections to return at most."),
+    BeforeValidator(_whole),
+]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class AskIn(BaseModel):
@@ -13,12 +49,13 @@ class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(
-        min_length=1, max_length=MAX_QUESTION, description="The question, as the visitor typed it."
+        min_length=1,
+        max_length=MAX_QUESTION,
+        description="The question, as the visitor typed it.",
+        json_schema_extra=SOME_TEXT,
     )
     # strict: without it pydantic takes JSON true as 1 and false as 0.
-    top_k: int = Field(
-        3, ge=1, le=MAX_TOP_K, strict=True, description="How many sections to return at most."
-    )
+    top_k: TopK = 3
     document: str | None = Field(None, description="Search only this document (by name).")
 
     @field_validator("question")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,18 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from qa.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.assistant import MAX_QUESTION
+from qa.errors import QAError
 from qa.retention import erase_requester
 from web.deps import AssistantDep, SettingsDep
 from web.metrics import record_answer
 from web.responses import JSONResponse
 from web.rights import ERRORS, Status, address
-from web.schemas import AnswerOut, ErrorOut
+from web.schemas import ADDRESS, SOME_TEXT, AnswerOut, ErrorOut, IsoDate, TopK
 from web.services import ServicesDep
 
 _bearer = HTTPBearer(auto_error=False, description="A key from PRIVACY_QA_API_KEYS.")
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BATCH = 50
+NEEDS_REASON = ("extended", "denied")
+MAX_OFFSET = 1_000_000_000  # a bound the database's integers can hold
 
 
 def require_key(
@@ -87,8 +89,6 @@ class SupportRightsRequestListOut(BaseModel):
 class RightsRequestPatchIn(BaseModel):
     """A change by the privacy team: a new status (with a reason where needed) and/or a note."""
 
-    model_config = ConfigDict(extra="forbid")
-
     status: Status | None = Field(
         None, description="New status; extended and denied need a reason."
     )
@@ -99,11 +99,38 @@ class RightsRequestPatchIn(BaseModel):
         None, min_length=1, max_length=5000, description="An internal note to add."
     )
 
+    # Leave a field out rather than send null; the schema says so, says at least one, and says
+    # what is checked below: a reason goes with a status, and extended and denied need one.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda s: _patch_rules(s))
+
+    @field_validator("status", "reason", "note", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
+
     @model_validator(mode="after")
     def _something(self) -> RightsRequestPatchIn:
         if self.status is None and self.note is None and self.reason is None:
             raise ValueError("send at least one of status, reason, note")
         return self
+
+
+def _patch_rules(schema: dict[str, Any]) -> None:
+    """RightsRequestPatchIn's rules in its JSON Schema: fields left out, never null; at least
+    one; a reason only with a status; extended and denied need one."""
+    for prop in schema.get("properties", {}).values():
+        options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+        if len(options) == 1:
+            prop.update(options[0])
+        elif options:
+            prop["anyOf"] = options
+        prop.pop("default", None)
+    schema["minProperties"] = 1
+    schema["dependentRequired"] = {"reason": ["status"]}
+    schema["if"] = {"required": ["status"], "properties": {"status": {"enum": list(NEEDS_REASON)}}}
+    schema["then"] = {"required": ["reason"]}
 
 
 class EscalationItemOut(BaseModel):
@@ -129,8 +156,10 @@ class BatchAskIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
-    top_k: int = Field(3, ge=1, le=MAX_TOP_K, strict=True)
+    questions: list[
+        Annotated[str, Field(min_length=1, max_length=MAX_QUESTION, json_schema_extra=SOME_TEXT)]
+    ] = Field(min_length=1, max_length=MAX_BATCH)
+    top_k: TopK = 3
 
     @field_validator("questions")
     @classmethod
@@ -154,7 +183,7 @@ class EraseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, json_schema_extra=ADDRESS)
 
     @field_validator("email")
     @classmethod
@@ -175,10 +204,10 @@ def list_rights_requests(
     services: ServicesDep,
     status: Annotated[Status | None, Query(description="Only requests with this status.")] = None,
     due_before: Annotated[
-        date | None, Query(description="Only requests due before this date (YYYY-MM-DD).")
+        IsoDate | None, Query(description="Only requests due before this date (YYYY-MM-DD).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     """Rights requests, soonest due first, filtered by status and due date."""
     items = services.rights.list(status, due_before, limit, offset)
@@ -196,6 +225,9 @@ def update_rights_request(
     reference: str, body: RightsRequestPatchIn, services: ServicesDep
 ) -> Response:
     """Change the status (extended and denied need a reason) and/or add a note."""
+    if body.status in NEEDS_REASON and body.reason is None:
+        # Even when the request has that status already, as the schema says.
+        raise QAError(f"reason: a status of {body.status} needs a reason", "reason")
     updated = services.rights.update(
         reference, status=body.status, reason=body.reason, note=body.note
     )
@@ -207,7 +239,7 @@ def update_rights_request(
 def list_escalations(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     """Escalations, newest first."""
     items = services.escalations.list(limit, offset)

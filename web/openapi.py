@@ -1,0 +1,72 @@
+"""The refusals every operation can meet, declared once in the OpenAPI schema.
+
+The body limit, the rate limits and the error handlers answer for every route, so the statuses
+they produce (400 unreadable body, 413 too large, 422 not valid, 429 too many) are written into
+each operation they reach, in the one error shape, rather than repeated in every decorator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from web.throttle import bucket_for
+
+ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+REFUSALS = {
+    "400": "The body cannot be read: not UTF-8, or not JSON.",
+    "413": "The request body is larger than 64 KiB.",
+    "422": "A field is missing or not valid; the message names it.",
+    "429": "Too many requests from this client just now; wait Retry-After seconds.",
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+# FastAPI's own 422 body, which our error handler never sends.
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def document_refusals(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with the refusals of each operation declared (changed in place)."""
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            statuses = []
+            if "requestBody" in operation:
+                statuses += ["400", "413"]
+            if "requestBody" in operation or operation.get("parameters"):
+                statuses.append("422")
+            if bucket_for(method.upper(), path) is not None:
+                statuses.append("429")
+            for status in statuses:
+                declared = responses.get(status)
+                if declared is None or _FASTAPI_422 in str(declared):
+                    responses[status] = {"description": REFUSALS[status], "content": ERROR}
+            if "429" in responses:
+                responses["429"]["headers"] = RETRY_AFTER
+    components = schema.get("components", {}).get("schemas", {})
+    if _FASTAPI_422 not in str(schema.get("paths")):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make the app's /openapi.json declare the refusals (FastAPI builds it once, on demand)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+    documented: set[int] = set()
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        if id(schema) not in documented:
+            document_refusals(schema)
+            documented.add(id(schema))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
