@@ -62,16 +62,27 @@ class IntentDetector:
     """Matches a question's words against the cues of qa/data/intents.toml: a cue matches when
     its words appear in order, with at most MAX_GAP other words between two of them."""
 
-    def __init__(self, cues: dict[str, list[str]], analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        cues: dict[str, list[str]],
+        analyzer: Analyzer,
+        unless: dict[str, list[str]] | None = None,
+    ) -> None:
         self.analyzer = analyzer
         self._names = tuple(cues)
         # Cues by their first word, so a question is only tried against cues that can start in it.
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._by_first = self._index(cues)
+        # Cues that undo an intent: "my phone number" is the visitor's data, not a way to reach us.
+        self._unless = self._index(unless or {})
+
+    def _index(self, cues: dict[str, list[str]]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+        by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for name, phrases in cues.items():
             for phrase in phrases:
                 cue = tuple(self._stems(phrase))
                 if cue:
-                    self._by_first.setdefault(cue[0], []).append((cue, name))
+                    by_first.setdefault(cue[0], []).append((cue, name))
+        return by_first
 
     def _stems(self, text: str, corrections: Mapping[str, str] | None = None) -> list[str]:
         fix = corrections or {}
@@ -87,10 +98,12 @@ class IntentDetector:
             at = at + 1 + window.index(word)
         return True
 
-    def _matches(self, stems: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    def _matches(
+        self, stems: list[str], by_first: dict[str, list[tuple[tuple[str, ...], str]]]
+    ) -> dict[str, list[tuple[str, ...]]]:
         found: dict[str, list[tuple[str, ...]]] = {}
         for start, stem in enumerate(stems):
-            for cue, name in self._by_first.get(stem, ()):
+            for cue, name in by_first.get(stem, ()):
                 if self._found_at(cue, stems, start):
                     found.setdefault(name, []).append(cue)
         return found
@@ -101,7 +114,9 @@ class IntentDetector:
 
     def detect_stems(self, stems: Sequence[str]) -> Intents:
         """Intents from the stems of a question's words, in order (as the ranker gives them)."""
-        found = self._matches(list(stems))
+        found = self._matches(list(stems), self._by_first)
+        for name in self._matches(list(stems), self._unless):
+            found.pop(name, None)
         rights = [r for r in RIGHTS if r in found]
         if "limit" in rights and "restriction" in rights:
             rights.remove("restriction")
@@ -130,13 +145,13 @@ def default_detector() -> IntentDetector:
     raw = resources.files("qa").joinpath("data", "intents.toml").read_text(encoding="utf-8")
     table = tomllib.loads(raw)
     cues: dict[str, list[str]] = {}
+    unless: dict[str, list[str]] = {}
     for key, value in table.items():
-        if key == "rights":
-            for right, spec in value.items():
-                cues[right] = list(spec["cues"])
-        else:
-            cues[key] = list(value["cues"])
+        specs = value.items() if key == "rights" else [(key, value)]
+        for name, spec in specs:
+            cues[name] = list(spec["cues"])
+            unless[name] = list(spec.get("unless", []))
     unknown = set(cues) - {*RIGHTS, "general", "contact", "complaint", "person"}
     if unknown:
         raise ValueError(f"qa/data/intents.toml: unknown intents {sorted(unknown)}")
-    return IntentDetector(cues, default_analyzer())
+    return IntentDetector(cues, default_analyzer(), unless)

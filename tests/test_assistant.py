@@ -329,3 +329,13 @@ def test_without_titled_sections_an_intent_leaves_the_order_to_the_ranking(
     answer = untitled.answer("can you erase my order records")
     assert answer.intents == ("rights:erasure",)
     assert answer.sections[0].id == "part-2"
+
+
+def test_the_visitors_own_contact_details_are_data_not_a_contact_request(
+    widgets: Assistant,
+) -> None:
+    for question in ("do you collect my phone number", "what contact details do you collect"):
+        answer = widgets.answer(question)
+        assert "contact" not in answer.intents, question
+        assert answer.sections[0].id == "what-we-collect", question
+    assert "contact" in widgets.answer("what are your contact details").intents
