@@ -14,7 +14,7 @@ from index.tokens import Analyzer, default_analyzer, split_words
 
 
 class Practices:
-    """Counts cue words and phrases of each practice in a list of content stems."""
+    """Counts cue words and phrases of each practice in the stems of a text's words."""
 
     def __init__(
         self,
