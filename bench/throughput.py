@@ -55,6 +55,16 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
 
 
+def pinned(command: list[str], cpu: int) -> list[str]:
+    """`command` bound to one CPU where taskset exists and there are two or more: the server and
+    wrk share this machine, and unbound they take each other's CPU time in varying shares (a
+    route whose Lua script costs wrk more would leave the server less)."""
+    taskset = shutil.which("taskset")
+    if taskset is None or (os.cpu_count() or 1) < 2:
+        return command
+    return [taskset, "-c", str(cpu), *command]
+
+
 def _get(url: str, timeout: float = 2.0) -> int:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         status: int = response.status
@@ -77,10 +87,12 @@ def serve(
     workdir: Path,
     workers: int = 1,
     log_level: str = "warning",
+    cpu: int | None = None,
     **settings: str,
 ) -> Iterator[str]:
-    """`privacy-qa serve` on a free loopback port, with more PRIVACY_QA_* `settings` if given;
-    yields its base URL, stops it afterwards. Its output goes to `workdir`/server.log."""
+    """`privacy-qa serve` on a free loopback port, with more PRIVACY_QA_* `settings` if given,
+    bound to one `cpu` if given; yields its base URL, stops it afterwards. Its output goes to
+    `workdir`/server.log."""
     port = free_port()
     env = server_environ(workdir, PRIVACY_QA_LOG_LEVEL=log_level, **settings)
     if policy is not None:
@@ -88,7 +100,9 @@ def serve(
     log = workdir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*_command(), "serve", "--port", str(port), "--workers", str(workers)],
+            pinned([*_command(), "serve", "--port", str(port), "--workers", str(workers)], cpu)
+            if cpu is not None
+            else [*_command(), "serve", "--port", str(port), "--workers", str(workers)],
             env=env,
             cwd=workdir,
             stdout=out,
@@ -187,7 +201,7 @@ def run_wrk(
     wrk = shutil.which("wrk")
     if wrk is None:
         raise BenchError("wrk is not installed; run `make system-deps` (Debian package wrk)")
-    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = pinned([wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"], 1)
     if script is not None:
         command += ["-s", str(script)]
     done = subprocess.run(

@@ -191,7 +191,7 @@ def parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Params):
         ev.add_argument(
             f"--{f.name.replace('_', '-')}",
-            type=float,
+            type=int if f.type in ("int", int) else float,
             dest=f.name,
             help=f"ranking parameter (default {f.default})",
         )
