@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Literal, get_args
 
 from index.tokens import Analyzer, default_analyzer, split_words
 
-RIGHTS = (
+Right = Literal[
     "access",
     "rectification",
     "erasure",
@@ -20,7 +21,9 @@ RIGHTS = (
     "withdraw_consent",
     "opt_out",
     "limit",
-)
+]
+# The data-subject rights, by the names the API, the forms and the intents all use.
+RIGHTS: tuple[str, ...] = get_args(Right)
 
 RIGHT_LABELS = {
     "access": "access to your data",

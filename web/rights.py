@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from qa.assistant import MAX_QUESTION
 from qa.errors import QAError
+from qa.intents import Right
 from qa.mail import check_address, check_header_value
 from qa.requests import Intake, LinkNotValid
 from web.pages import render_page
@@ -19,17 +20,6 @@ from web.services import ServicesDep
 
 router = APIRouter(tags=["rights requests"])
 
-Right = Literal[
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "portability",
-    "objection",
-    "withdraw_consent",
-    "opt_out",
-    "limit",
-]
 Jurisdiction = Literal["gdpr", "uk_gdpr", "ccpa", "other"]
 Status = Literal[
     "received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn"
