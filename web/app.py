@@ -36,8 +36,8 @@ def build_assistant(settings: Settings) -> Assistant:
 def create_app(
     settings: Settings, *, assistant: Assistant | None = None, store: Store | None = None
 ) -> FastAPI:
-    # `store`: tests pass one in; otherwise the lifespan opens the one the settings name.
-    """A new app answering from `assistant`, or from the policy the settings name."""
+    """A new app answering from `assistant`, or from the policy the settings name; `store` is
+    for tests, otherwise the lifespan opens the database the settings name."""
     app = FastAPI(
         title="privacy-qa",
         summary="Answers questions from a privacy policy, in the policy's own words.",
