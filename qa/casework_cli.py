@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from index.library import load_library
 from qa.assistant import Assistant
 from qa.casework import Casework, open_casework
+from qa.questions import QuestionLog
 from qa.requests import STATUSES
 from qa.retention import erase_requester, purge
 from qa.settings import Settings
@@ -117,13 +118,32 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         if args.email:
             erased = erase_requester(store, args.email)
         else:
-            erased = purge(store, settings.retention_days)
+            erased = purge(store, settings.retention_days, question_days=settings.question_log_days)
     finally:
         store.close()
     print(
         f"erased personal data of {erased.rights_requests} request(s), "
         f"{erased.escalations} escalation(s) and {erased.mails} mail(s)"
+        + (f"; deleted {erased.questions} logged question(s)" if erased.questions else "")
     )
+    return 0
+
+
+def cmd_questions(args: argparse.Namespace, settings: Settings) -> int:
+    """The questions the assistant declined (or answered), most asked first, redacted."""
+    store = open_store(settings)
+    try:
+        counts = QuestionLog(store, settings.question_log_days).counts(args.answered, args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _print_json([{"question": q, "count": n} for q, n in counts])
+        return 0
+    if not settings.question_log_days:
+        print("the question log is off; set PRIVACY_QA_QUESTION_LOG_DAYS to keep questions")
+    for question, n in counts:
+        print(f"{n:>6}  {question}")
+    print(f"{len(counts)} distinct question(s)")
     return 0
 
 
@@ -164,3 +184,14 @@ def add_commands(commands: Any) -> None:
     )
     purge_cmd.add_argument("--email", help="erase this requester's data now (erasure request)")
     purge_cmd.set_defaults(run=cmd_purge)
+
+    questions = commands.add_parser(
+        "questions",
+        help="the declined questions of the question log (PRIVACY_QA_QUESTION_LOG_DAYS), by count",
+    )
+    questions.add_argument(
+        "--answered", action="store_true", help="the answered questions instead of the declined"
+    )
+    questions.add_argument("--limit", type=int, default=50, help="distinct questions at most")
+    questions.add_argument("--json", action="store_true", help="print JSON")
+    questions.set_defaults(run=cmd_questions)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select, text, update
 
+from qa.questions import purge_questions
 from qa.store import (
     Store,
     email_hash,
@@ -40,6 +41,7 @@ class Erased:
     rights_requests: int
     escalations: int
     mails: int
+    questions: int = 0  # rows of the question log deleted (not part of an erasure)
 
     def to_dict(self) -> dict[str, int]:
         """JSON-ready counts."""
@@ -119,8 +121,11 @@ def erase_requester(store: Store, email: str, now: datetime | None = None) -> Er
     return erased
 
 
-def purge(store: Store, retention_days: int, now: datetime | None = None) -> Erased:
-    """Erase personal data of requests closed, and escalations made, over `retention_days` ago."""
+def purge(
+    store: Store, retention_days: int, now: datetime | None = None, question_days: int = 0
+) -> Erased:
+    """Erase personal data of requests closed, and escalations made, over `retention_days` ago;
+    delete logged questions older than `question_days` (all of them when the log is off)."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     with store.transaction() as conn:
@@ -151,7 +156,13 @@ def purge(store: Store, retention_days: int, now: datetime | None = None) -> Era
         conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - IDEMPOTENCY_WINDOW)
         )
-    return Erased(erased.rights_requests, erased.escalations, erased.mails + (result.rowcount or 0))
+        questions = purge_questions(conn, question_days, now)
+    return Erased(
+        erased.rights_requests,
+        erased.escalations,
+        erased.mails + (result.rowcount or 0),
+        questions,
+    )
 
 
 class PurgeSchedule:
@@ -163,9 +174,11 @@ class PurgeSchedule:
         retention_days: int,
         interval: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        question_days: int = 0,
     ) -> None:
         self.store = store
         self.retention_days = retention_days
+        self.question_days = question_days
         self.interval = interval
         self.clock = clock
         self.next_at: datetime | None = None  # None: due now
@@ -178,17 +191,18 @@ class PurgeSchedule:
         if self.next_at is not None and now < self.next_at:
             return None
         try:
-            erased = purge(self.store, self.retention_days, now)
+            erased = purge(self.store, self.retention_days, now, self.question_days)
         except Exception as exc:  # the database may be down for a while; try again sooner
             self.next_at = now + min(self.interval, RETRY_AFTER_FAILURE)
             log.warning("retention purge failed (%s); will retry", type(exc).__name__)
             return None
         self.next_at = now + self.interval
         log.info(
-            "retention purge: %d request(s), %d escalation(s), %d mail(s)",
+            "retention purge: %d request(s), %d escalation(s), %d mail(s), %d question(s)",
             erased.rights_requests,
             erased.escalations,
             erased.mails,
+            erased.questions,
         )
         return erased
 

@@ -283,6 +283,13 @@ class Settings:
         "Days a closed request's personal data is kept before `privacy-qa purge` erases it.",
         _positive_int,
     )
+    question_log_days: int = _setting(
+        0,
+        "Days to keep an anonymised log of chat questions (e-mails, phone and card numbers, "
+        "URLs, addresses and names redacted; day only, no IP) for finding the policy's gaps; "
+        "0 keeps none.",
+        _count,
+    )
     purge_interval_hours: float = _setting(
         24.0,
         "Hours between the retention purges each server process runs (the first at start-up); "

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -182,6 +183,20 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+# Off unless PRIVACY_QA_QUESTION_LOG_DAYS is set: redacted questions (qa/questions.py), the day
+# only, and no client address or id, so a row cannot be tied to a visitor.
+question_log = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question", String(500), nullable=False),
+    Column("day", Date, nullable=False, index=True),
+    Column("answered", Boolean, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("section", String(200)),
+    Column("document", String(200)),
 )
 
 idempotency_keys = Table(

@@ -27,6 +27,7 @@ from web.schemas import (
     SectionDetailOut,
     StatusOut,
 )
+from web.services import log_question
 
 router = APIRouter()
 
@@ -91,6 +92,7 @@ async def ask(request: Request, answers: AnswersDep) -> Response:
         raise RequestValidationError(errors) from None
     answer, reply = answers.answer_json(body.question, body.top_k, body.document)
     record_answer(request, answer)
+    log_question(request, body.question, answer, body.document)
     return Response(reply, media_type="application/json")
 
 
@@ -119,6 +121,7 @@ async def ask_get(
         )
     answer, reply = answers.answer_json(q, top_k, document)
     record_answer(request, answer)
+    log_question(request, q, answer, document)
     return Response(reply, media_type="application/json")
 
 

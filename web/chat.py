@@ -15,6 +15,7 @@ from web.csrf import FormTokens
 from web.deps import AssistantDep
 from web.metrics import record_answer
 from web.pages import render_page
+from web.services import log_question
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +54,7 @@ def chat_values(
         try:
             answer = assistant.answer(q[:MAX_QUESTION])
             record_answer(request, answer)
+            log_question(request, q[:MAX_QUESTION], answer)
         except QAError as exc:
             error = exc.message
     extra = "&" + urlencode(hidden_fields) if hidden_fields else ""

@@ -11,9 +11,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
+from qa.answers import Answer
 from qa.casework import Casework, open_casework
 from qa.escalations import Escalations
 from qa.outbox import Outbox, Sender
+from qa.questions import QuestionLog
 from qa.requests import RightsRequests
 from qa.retention import PurgeSchedule
 from qa.settings import Settings
@@ -27,6 +29,7 @@ class Services:
     casework: Casework
     sender: Sender
     purges: PurgeSchedule | None = None  # None: PRIVACY_QA_PURGE_INTERVAL_HOURS is 0
+    questions: QuestionLog | None = None  # None: the app is not started; off: days == 0
 
     @property
     def store(self) -> Store:
@@ -63,10 +66,17 @@ def casework_lifespan(
             # Each worker runs its own schedule: purges are serialised in the database and
             # idempotent, so N workers purging cost N quick no-ops, and no leader is needed.
             interval = timedelta(hours=settings.purge_interval_hours)
-            purges = PurgeSchedule(casework.store, settings.retention_days, interval)
-        services = Services(casework, Sender(casework.outbox), purges)
+            purges = PurgeSchedule(
+                casework.store,
+                settings.retention_days,
+                interval,
+                question_days=settings.question_log_days,
+            )
+        questions = QuestionLog(casework.store, settings.question_log_days)
+        services = Services(casework, Sender(casework.outbox), purges, questions)
         app.state.services = services
         services.sender.start()
+        questions.start()
         if purges is not None:
             purges.start()
         try:
@@ -74,6 +84,7 @@ def casework_lifespan(
         finally:
             if purges is not None:
                 await purges.stop()
+            await questions.stop()
             await services.sender.stop()
             casework.close()
 
@@ -87,3 +98,12 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def log_question(
+    request: Request, question: str, answer: Answer, document: str | None = None
+) -> None:
+    """Queue the question, redacted, in the operator's question log (nothing when it is off)."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is not None and services.questions is not None:
+        services.questions.add(question, answer, document)

@@ -151,6 +151,24 @@ class EscalationListOut(BaseModel):
     items: list[EscalationItemOut]
 
 
+class LoggedQuestionOut(BaseModel):
+    """One redacted question of the question log."""
+
+    id: int
+    question: str
+    day: str
+    answered: bool
+    confidence: float
+    section: str | None
+    document: str | None
+
+
+class QuestionLogOut(BaseModel):
+    """Logged questions, newest first."""
+
+    items: list[LoggedQuestionOut]
+
+
 class BatchAskIn(BaseModel):
     """Questions to answer in one call."""
 
@@ -244,6 +262,21 @@ def list_escalations(
     """Escalations, newest first."""
     items = services.escalations.list(limit, offset)
     return JSONResponse({"items": [e.to_dict() for e in items]}, headers=NO_STORE)
+
+
+@router.get("/question-log", response_model=QuestionLogOut)
+def list_question_log(
+    services: ServicesDep,
+    answered: Annotated[
+        bool | None, Query(description="false: only the declined questions (the policy's gaps).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> Response:
+    """The anonymised question log (PRIVACY_QA_QUESTION_LOG_DAYS), newest first."""
+    assert services.questions is not None  # set in the lifespan that made `services`
+    items = services.questions.recent(answered, limit, offset)
+    return JSONResponse({"items": [q.to_dict() for q in items]}, headers=NO_STORE)
 
 
 @router.post("/ask", response_model=BatchAnswerOut)
