@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from qa.deadlines import JURISDICTIONS, add_business_days
-from qa.intents import RIGHTS
+from qa.intents import RIGHTS, Right
 from qa.store import rights_requests, utcnow
 from tests.casework import PRIVACY, MailSink, link_in, local, rights_body
-from web.rights import Jurisdiction, Right
+from web.rights import Jurisdiction
 
 URL = "/api/rights-requests"
 
