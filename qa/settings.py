@@ -220,8 +220,8 @@ class Settings:
     )
     min_confidence: float = _setting(
         DEFAULT_MIN_CONFIDENCE,
-        "Share of a question's weighted terms (0 to 1) the best section must contain for the "
-        "question to count as answered; below it the visitor is offered a person.",
+        "Share of a question's weighted terms (0 to 1) that one of the two leading sections must "
+        "explain for the question to count as answered; below it the visitor is offered a person.",
         _fraction,
     )
     answer_cache_size: int = _setting(
