@@ -119,7 +119,6 @@ class Ranker:
         self._offsets = np.zeros(0, dtype=int)
         self._practice = np.zeros((len(self.practices.names), n))
         self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
-        self._unknown_idf = _idf(n, 0)
         if n == 0:
             self.speller = Speller(())
             return

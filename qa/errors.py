@@ -7,6 +7,7 @@ class QAError(Exception):
     """Base of the assistant's errors; `field` names the input at fault, where there is one."""
 
     code = "invalid_request"
+    status = 422  # the HTTP status web/errors.py answers with
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -18,12 +19,14 @@ class UnknownDocument(QAError):
     """A `document` was named that the assistant does not hold."""
 
     code = "unknown_document"
+    status = 404
 
 
 class UnknownSection(QAError):
     """A section id was named that the document does not have."""
 
     code = "unknown_section"
+    status = 404
 
 
 class InvalidQuestion(QAError):

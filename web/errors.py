@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from qa.errors import QAError, UnknownDocument, UnknownSection
+from qa.errors import QAError
 from web.responses import JSONResponse
 
 _FIXES = {
@@ -33,11 +33,6 @@ _FIXES = {
     "questions": "send a list of 1 to 50 questions",
     "due_before": "use a date such as 2026-03-31",
     "idempotency-key": "use 1 to 255 visible ASCII characters, e.g. a UUID",
-}
-
-_STATUS_CODES = {
-    UnknownDocument: 404,
-    UnknownSection: 404,
 }
 
 
@@ -102,7 +97,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QAError)
-    status = _STATUS_CODES.get(type(exc), getattr(exc, "status", 422))
+    status = exc.status
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(status, exc.code, exc.message, exc.field, headers=headers)
