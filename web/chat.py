@@ -52,7 +52,8 @@ def chat_values(
     answer = error = None
     if q is not None and q.strip():
         try:
-            answer = assistant.answer(q[:MAX_QUESTION])
+            # The same cache of recent answers as the JSON API: starter questions repeat here too.
+            answer = request.app.state.answers.answer(q[:MAX_QUESTION])
             record_answer(request, answer)
             log_question(request, q[:MAX_QUESTION], answer)
         except QAError as exc:
