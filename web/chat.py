@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from qa.assistant import MAX_QUESTION, Assistant
+from qa.assistant import MAX_QUESTION
 from qa.errors import QAError
 from web.csrf import FormTokens
 from web.deps import AssistantDep
@@ -41,7 +41,6 @@ def _words(text: str) -> list[str]:
 
 def chat_values(
     request: Request,
-    assistant: Assistant,
     q: str | None,
     *,
     mode: str = "page",
@@ -94,5 +93,5 @@ async def chat_page(
         "chat.html",
         title="Privacy questions",
         policy=assistant.library.default,
-        **chat_values(request, assistant, q),
+        **chat_values(request, q),
     )

@@ -71,7 +71,6 @@ async def widget_panel(
         policy=assistant.library.default,
         **chat_values(
             request,
-            assistant,
             q,
             mode="widget",
             ask_path="/widget",
