@@ -1,4 +1,11 @@
-"""Tolerance of misspelled words: the closest word of the index's vocabulary, by edit distance."""
+"""Tolerance of misspelled words: the closest word of the index's vocabulary, found by SymSpell.
+
+symspellpy does the candidate search and the Damerau (optimal string alignment) distance, in
+which an adjacent swap ("lnog") is one edit. What is ours is the policy for how far a word may
+be off: short words are where a wrong correction is likeliest, so they may only have two
+adjacent letters swapped, and a common English word is taken as meant ("compliant" is not
+"complaint").
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from spellchecker import SpellChecker
+from symspellpy import SymSpell, Verbosity
 
 # A word this common in English is taken as meant, not as a typo of a policy word
 # ("compliant" is not "complaint"); rarer entries of the list include misspellings.
 MIN_ENGLISH_FREQUENCY = 50
+MAX_DISTANCE = 2
+_CACHE_LIMIT = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -20,73 +30,75 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w, n in frequencies.items() if n >= MIN_ENGLISH_FREQUENCY)
 
 
-def _deletes(word: str, depth: int) -> set[str]:
-    found = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
-        found |= frontier
-    return found
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps cost 1), or limit + 1 once it exceeds limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
-
-
 def allowed_distance(word: str) -> int:
-    """How many edits a word of this length may be off: none for short words."""
-    if len(word) <= 4:
+    """How many edits a word of this length may be off: none for words of one or two letters,
+    one swap of adjacent letters up to four letters, one edit up to seven, two beyond."""
+    if len(word) <= 2:
         return 0
-    return 1 if len(word) <= 7 else 2
+    if len(word) <= 7:
+        return 1
+    return 2
+
+
+def is_swap(typed: str, meant: str) -> bool:
+    """True when `meant` is `typed` with two adjacent letters swapped."""
+    if len(typed) != len(meant) or typed == meant:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and typed[diff[0]] == meant[diff[1]]
+        and typed[diff[1]] == meant[diff[0]]
+    )
 
 
 class Speller:
-    """Corrects a word to the most frequent vocabulary word within its allowed edit distance."""
+    """Corrects a word to the most frequent vocabulary word within its allowed distance."""
 
-    def __init__(self, words: Iterable[str], english: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        words: Iterable[str],
+        english: frozenset[str] = frozenset(),
+        extra: Iterable[str] = (),
+    ) -> None:
         self.counts = Counter(w for w in words if w.isalpha())
+        for word in extra:
+            if word.isalpha() and word not in self.counts:
+                self.counts[word] = 1
         self.english = english
-        self._index: dict[str, list[str]] = {}
-        for word in self.counts:
-            for key in _deletes(word, allowed_distance(word)):
-                self._index.setdefault(key, []).append(word)
+        self._symspell = SymSpell(max_dictionary_edit_distance=MAX_DISTANCE, prefix_length=7)
+        for word, count in self.counts.items():
+            self._symspell.create_dictionary_entry(word, count)
         self._cache: dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word meant by `word`: itself if in the vocabulary, None if it is an
-        English word of its own or no vocabulary word is close."""
+        English word of its own or no vocabulary word is close enough."""
         if word in self.counts:
             return word
-        if word in self.english:
+        if word in self.english or not word.isalpha():
             return None
         if word in self._cache:
             return self._cache[word]
-        limit = allowed_distance(word)
-        best: tuple[int, int, str] | None = None
-        if limit and word.isalpha():
-            candidates = {c for key in _deletes(word, limit) for c in self._index.get(key, ())}
-            for candidate in candidates:
-                distance = edit_distance(word, candidate, min(limit, allowed_distance(candidate)))
-                if distance <= min(limit, allowed_distance(candidate)):
-                    rank = (distance, -self.counts[candidate], candidate)
-                    if best is None or rank < best:
-                        best = rank
-        result = best[2] if best else None
-        if len(self._cache) < 100_000:
+        result = self._closest(word)
+        if len(self._cache) < _CACHE_LIMIT:
             self._cache[word] = result
         return result
+
+    def _closest(self, word: str) -> str | None:
+        limit = allowed_distance(word)
+        if not limit:
+            return None
+        found = self._symspell.lookup(word, Verbosity.ALL, max_edit_distance=limit)
+        best: tuple[int, int, str] | None = None
+        for suggestion in found:
+            candidate = suggestion.term
+            if suggestion.distance > allowed_distance(candidate):
+                continue
+            if len(word) <= 4 and not is_swap(word, candidate):
+                continue  # a short word: only a swap is surely a typo of this word
+            rank = (suggestion.distance, -suggestion.count, candidate)
+            if best is None or rank < best:
+                best = rank
+        return best[2] if best else None

@@ -6,7 +6,7 @@ import pytest
 
 from index.policy import read_policy
 from index.ranker import Ranker
-from index.spelling import Speller, allowed_distance, edit_distance
+from index.spelling import Speller, allowed_distance, is_swap
 from index.tokens import Analyzer
 
 VOCABULARY = ["retention", "cookies", "data", "delete", "records", "privacy", "contact", "retain"]
@@ -21,17 +21,19 @@ VOCABULARY = ["retention", "cookies", "data", "delete", "records", "privacy", "c
         ("privasy", "privacy"),
         ("contcat", "contact"),
         ("recrods", "records"),
+        ("dtaa", "data"),  # a short word: an adjacent swap only
+        ("infomation", "information"),
     ],
 )
 def test_a_misspelled_word_is_corrected_to_the_vocabulary_word(typed: str, meant: str) -> None:
-    assert Speller(VOCABULARY).correct(typed) == meant
+    assert Speller([*VOCABULARY, "information"]).correct(typed) == meant
 
 
 def test_a_known_word_is_returned_unchanged() -> None:
     assert Speller(VOCABULARY).correct("data") == "data"
 
 
-@pytest.mark.parametrize("typed", ["dta", "dat", "dtaa", "xyzzyq", "2024"])
+@pytest.mark.parametrize("typed", ["dta", "dat", "dxta", "xyzzyq", "2024"])
 def test_short_words_numbers_and_far_off_words_are_not_corrected(typed: str) -> None:
     assert Speller(VOCABULARY).correct(typed) is None
 
@@ -42,13 +44,29 @@ def test_the_more_frequent_word_wins_among_equally_close_ones() -> None:
 
 
 def test_allowed_distance_grows_with_word_length() -> None:
-    assert [allowed_distance(w) for w in ("data", "cookie", "retention")] == [0, 1, 2]
+    assert [allowed_distance(w) for w in ("data", "cookie", "retention")] == [1, 1, 2]
 
 
-def test_edit_distance_counts_swaps_once_and_stops_past_the_limit() -> None:
-    assert edit_distance("kitten", "sitting", 5) == 3
-    assert edit_distance("form", "from", 2) == 1
-    assert edit_distance("abc", "xyz", 1) == 2  # limit + 1: gave up early
+def test_a_swap_is_two_adjacent_letters_exchanged_and_nothing_else() -> None:
+    assert is_swap("yuo", "you")
+    assert is_swap("lnog", "long")
+    assert not is_swap("dxta", "data")  # a substitution
+    assert not is_swap("data", "data")
+
+
+def test_a_common_english_word_is_not_corrected_to_a_policy_word() -> None:
+    speller = Speller(["complaint"], english=frozenset({"compliant"}))
+    assert speller.correct("compliant") is None
+    assert speller.correct("complaimt") == "complaint"
+
+
+def test_two_typos_in_one_question_are_both_corrected() -> None:
+    policy = read_policy("## Retention\nWe keep your information for a long time.\n", "p")
+    ranker = Ranker(policy.sections, Analyzer(["we", "you", "your", "how", "do", "for", "a"], []))
+    ranking = ranker.rank("how lnog do yuo keep my infomation")
+    assert ("lnog", "long") in [(t.typed, t.word) for t in ranking.terms]
+    assert ("infomation", "information") in [(t.typed, t.word) for t in ranking.terms]
+    assert [h.section.id for h in ranking.hits] == ["retention"]
 
 
 def test_ranker_corrects_a_typo_to_a_word_of_the_policy() -> None:
