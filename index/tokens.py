@@ -12,6 +12,9 @@ from importlib import resources
 import Stemmer
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
+# "US" and "U.S." in capitals are the country, not the stopword "us": they become one word.
+_COUNTRY = re.compile(r"\bU\.S\.(?:A\.)?|\bUSA\b|\bUS\b")
+COUNTRY_WORD = "usa"
 _MAX_PHRASE = 3
 
 
@@ -30,8 +33,30 @@ def normalise(text: str) -> str:
 
 
 def split_words(text: str) -> list[Word]:
-    """The words of `text`, normalised, with their offsets into `text` itself."""
-    return [Word(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    """The words of `text`, normalised, with their offsets into `text` itself; "US" and "U.S."
+    written in capitals are read as the word `usa`."""
+    if "U" not in text:
+        return [Word(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    words: list[Word] = []
+    at = 0
+    for country in _COUNTRY.finditer(text):
+        if not country.group().endswith(".") and _shouted(text, country.start()):
+            continue  # "CONTACT US" in a heading in capitals is the stopword
+        words.extend(
+            Word(normalise(m.group()), at + m.start(), at + m.end())
+            for m in _WORD.finditer(text[at : country.start()])
+        )
+        words.append(Word(COUNTRY_WORD, country.start(), country.end()))
+        at = country.end()
+    words.extend(
+        Word(normalise(m.group()), at + m.start(), at + m.end()) for m in _WORD.finditer(text[at:])
+    )
+    return words
+
+
+def _shouted(text: str, at: int) -> bool:
+    before = text[:at].split()
+    return not any(c.islower() for c in text) or bool(before and before[-1].isupper())
 
 
 def _read_lines(name: str) -> list[str]:
