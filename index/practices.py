@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -21,8 +22,31 @@ class Practices:
         cues: dict[str, list[str]],
         analyzer: Analyzer,
         questions: dict[str, list[str]] | None = None,
+        silent: dict[str, str] | None = None,
+        optional: Iterable[str] = (),
     ) -> None:
         self.names = tuple(cues)
+        # Practices whose absence from a policy does not make a question about them unanswered.
+        self.optional = frozenset(optional)
+        # What to tell a visitor whose question is about a practice the policy never mentions
+        # ("whether we sell personal data"): "Our privacy policy does not say ...".
+        self.silent = dict(silent or {})
+        # The stems of every content word of a cue or a question form: the privacy vocabulary
+        # that tells a question about the policy from one that only shares a word with it.
+        self.words = frozenset(
+            w.text
+            for table in (cues, questions or {})
+            for phrases in table.values()
+            for phrase in phrases
+            for w in split_words(phrase)
+        )
+        self.stems = frozenset(
+            stem
+            for table in (cues, questions or {})
+            for phrases in table.values()
+            for phrase in phrases
+            for stem in analyzer.content_stems(phrase)
+        )
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, name in enumerate(self.names):
             for cue in cues[name]:
@@ -95,24 +119,41 @@ class Practices:
         return {i for i, n in enumerate(self.of_text(text)) if n}
 
 
+BOUNDARY = "|"  # never a stem: stands between words that punctuation separates
+_CLAUSE = re.compile(r"[,;()\[\]!?]|[.:]\s")
+
+
 def stem_words(analyzer: Analyzer, text: str) -> list[str]:
-    """The stems of all the words of `text`, stopwords included, in order."""
-    return [analyzer.stem(w.text) for w in split_words(text)]
+    """The stems of all the words of `text`, stopwords included, in order, with a `BOUNDARY`
+    where a comma, a bracket or the end of a sentence parts two words: a cue is a phrase, and
+    "transfer, to object" is not "transferred to"."""
+    stems: list[str] = []
+    end = 0
+    for word in split_words(text):
+        if stems and _CLAUSE.search(text, end, word.start):
+            stems.append(BOUNDARY)
+        stems.append(analyzer.stem(word.text))
+        end = word.end
+    return stems
 
 
-def _load(raw: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _load(
+    raw: str,
+) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str], set[str]]:
     table = tomllib.loads(raw)
     cues = {name: list(spec["cues"]) for name, spec in table.items()}
     questions = {name: list(spec.get("questions", [])) for name, spec in table.items()}
-    return cues, questions
+    silent = {name: str(spec["silent"]) for name, spec in table.items() if "silent" in spec}
+    optional = {name for name, spec in table.items() if not spec.get("absent_declines", True)}
+    return cues, questions, silent, optional
 
 
 @lru_cache(maxsize=1)
 def default_practices() -> Practices:
     """The bundled practice vocabulary (built once)."""
     raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
-    cues, questions = _load(raw)
-    return Practices(cues, default_analyzer(), questions)
+    cues, questions, silent, optional = _load(raw)
+    return Practices(cues, default_analyzer(), questions, silent, optional)
 
 
 def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:
