@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,8 @@ class Params:
     synonym_weight: float = 0.8
     practice_weight: float = 3.0
     sentence_weight: float = 1.0
+    filler_weight: float = 0.5
+    intent_weight: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Hit:
     score: float
     coverage: float
     matched: frozenset[str]
+    example: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,8 @@ class Ranking:
     unknown: tuple[str, ...]
     uncovered: tuple[str, ...] = ()
     stems: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    uncovered_asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +109,35 @@ class Ranker:
         analyzer: Analyzer,
         params: Params = Params(),
         practices: Practices | None = None,
+        examples: Sequence[Sequence[str]] | None = None,
+        vocabulary: Iterable[str] = (),
+        lexicon: frozenset[str] = frozenset(),
     ):
+        """`examples` are, per section in order, questions the privacy team says the section
+        answers: each counts as a sentence of the section (so it is evidence, and makes no
+        section longer). `vocabulary` adds words a misspelling may be corrected to."""
         self.sections = sections
+        self.lexicon = lexicon
+        self.examples = [tuple(e) for e in examples] if examples else [()] * len(sections)
+        if len(self.examples) != len(sections):
+            raise ValueError("examples: one list per section, in section order")
         self.analyzer = analyzer
         self.params = params
         self.practices = practices or default_practices()
         self.sentences = [section_sentences(s.markdown) for s in sections]
         body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
-        heads = [analyzer.terms(" ".join(s.path)) for s in sections]
+        # The preamble's heading is the document's title ("Privacy Policy"): words every
+        # question about the policy shares, so they are not made heading words of it.
+        heads = [analyzer.terms(" ".join(s.path)) if s.level > 1 else [] for s in sections]
         self.lengths = [len(doc) for doc in body]
+        # A preamble of a title line or a date says nothing a question could ask about.
+        self._silent = {i for i, s in enumerate(sections) if s.level == 1 and self.lengths[i] < 12}
         n = len(sections)
         self._terms: dict[str, _Term] = {}
         self._unknown_idf = _idf(n, 0)  # set before the early return: an empty corpus ranks too
         self._covered = np.zeros(len(self.practices.names), dtype=bool)
         self._offsets = np.zeros(0, dtype=int)
+        self._units = 0
         self._practice = np.zeros((len(self.practices.names), n))
         self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
         if n == 0:
@@ -131,21 +152,39 @@ class Ranker:
         # heading counts as one: it states what the section is about.
         sentence_terms: list[list[str]] = []
         offsets = []
-        for head, sentences in zip(heads, self.sentences, strict=True):
+        self._example_at: dict[int, tuple[int, str]] = {}
+        for i, (head, sentences) in enumerate(zip(heads, self.sentences, strict=True)):
             offsets.append(len(sentence_terms))
             sentence_terms.append(head)
             sentence_terms.extend(analyzer.terms(x) for x in sentences)
+            for example in self.examples[i]:
+                self._example_at[len(sentence_terms)] = (i, example)
+                sentence_terms.append(analyzer.terms(example))
         self._offsets = np.array(offsets)
+        self._units = len(sentence_terms)
         in_sentences = _doc_sets(sentence_terms)
         m = len(sentence_terms)
         direct: dict[str, _Term] = {}
-        for term, docs_with in _doc_sets(docs).items():
+        # A term of an example question is present in its section (it explains the question)
+        # but adds nothing to the section's BM25 text.
+        in_examples = {
+            term: {i for i in docs_with if i in self._example_at}
+            for term, docs_with in in_sentences.items()
+        }
+        with_examples = _doc_sets(docs)
+        for term, units in in_examples.items():
+            for unit in units:
+                with_examples.setdefault(term, set()).add(self._example_at[unit][0])
+        for term, docs_with in with_examples.items():
             presence = np.zeros(n)
             presence[list(docs_with)] = 1.0
             sentence_presence = np.zeros(m)
             sentence_presence[list(in_sentences.get(term, ()))] = 1.0
             direct[term] = _Term(
-                scores_by_term[term], presence, _idf(n, len(docs_with)), sentence_presence
+                scores_by_term.get(term, np.zeros(n)),
+                presence,
+                _idf(n, len(docs_with)),
+                sentence_presence,
             )
         self._terms = dict(direct)
         for group in analyzer.groups:
@@ -175,7 +214,12 @@ class Ranker:
             [stem_words(analyzer, " ".join(s.path)) for s in sections],
         )
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
-        self.speller = Speller([*words, *analyzer.vocabulary], english_words())
+        extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
+        self.speller = Speller(
+            [*words, *analyzer.vocabulary],
+            english_words(),
+            extra=(w.text for text in extra for w in split_words(text)),
+        )
 
     def _practice_scores(self, body: list[list[str]], heads: list[list[str]]) -> Vector:
         """Per practice and section (from the stems of all its words, body and heading), how
@@ -206,6 +250,16 @@ class Ranker:
             scores * (p.k1 + 1), top, out=np.zeros_like(scores), where=top > 0
         )
         return scaled
+
+    def _matched_example(self, section: int, per_sentence: Vector, best: float) -> str | None:
+        """The example question of the section that matched best, when an example is the
+        section's best evidence."""
+        if not self.examples[section] or best <= 0.0:
+            return None
+        for unit, (owner, example) in self._example_at.items():
+            if owner == section and per_sentence[unit] >= best:
+                return example
+        return None
 
     def best_for_practice(self, name: str, *, titled: bool = False) -> Section | None:
         """The section most about a practice (e.g. "rights"), or None if no section is; with
@@ -241,7 +295,10 @@ class Ranker:
             stem = analyzer.stem(meant)
             if stem not in self._terms:
                 corrected = self.speller.correct(meant)
-                if corrected is not None and not analyzer.is_stopword(corrected):
+                if corrected is not None and analyzer.is_stopword(corrected):
+                    every.append(analyzer.stem(corrected))  # "yuo" is "you"
+                    continue
+                if corrected is not None:
                     meant, stem = corrected, analyzer.stem(corrected)
             if stem not in self._terms:
                 unknown.append(word.text)
@@ -252,41 +309,136 @@ class Ranker:
         for term in dict.fromkeys(analyzer.add_phrases(stems, replace=True)):
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
             info = self._terms.get(term)
-            terms.append(QueryTerm(typed, meant, term, info.idf if info else self._unknown_idf))
+            if info is not None:
+                weight = info.idf
+            elif term in self.lexicon or "_" in term:
+                weight = self._unknown_idf
+            else:
+                weight = self.params.filler_weight * self._unknown_idf
+            terms.append(QueryTerm(typed, meant, term, weight))
         return terms, unknown, every
 
-    def rank(self, question: str, limit: int | None = None) -> Ranking:
-        """Sections sharing a term with the question, by BM25 score; ties keep document order."""
+    def rank(
+        self,
+        question: str,
+        limit: int | None = None,
+        topics_of: Callable[[Sequence[str]], Mapping[str, frozenset[str]]] | None = None,
+    ) -> Ranking:
+        """Sections sharing a term with the question, by BM25 score; ties keep document order.
+        `topics_of` names further practices the question is about, from the stems of its words
+        (the assistant's intents: a visitor who wants to delete their data asks about rights),
+        each with the stems that said so ("complain"): the sections most about that practice
+        answer those words even where they do not use them."""
         terms, unknown, every = self._analyse(question)
         known = [(t, self._terms[t.term]) for t in terms if t.term in self._terms]
         # The way a question is put ("how long", "what kind of") names its practice more surely
         # than the practice words it happens to use; those count only when it is not put so.
-        mentioned = {i for i, c in enumerate(self.practices.counts(every)) if c}
+        names = self.practices.names
+        # Who the organisation is and where are topics only when asked ("where are you based"):
+        # the words "company" or "office" in a question do not make it about them.
+        mentioned = {
+            i
+            for i, c in enumerate(self.practices.counts(every))
+            if c and names[i] not in self.practices.optional
+        }
         asked = self.practices.question_practices(every)
+        intent_cues = topics_of(every) if topics_of else {}
+        wanted = sorted({names.index(n) for n in intent_cues if n in names})
         topics = sorted(asked or mentioned)
         uncovered = tuple(
-            self.practices.names[i] for i in sorted(asked | mentioned) if not self._covered[i]
+            names[i]
+            for i in sorted(asked | mentioned)
+            if not self._covered[i] and names[i] not in self.practices.optional
         )
-        if not known or not self.sections:
-            return Ranking(tuple(terms), (), tuple(unknown), uncovered, tuple(every))
-        scores = np.sum([info.scores for _, info in known], axis=0)
-        topical = np.zeros(len(scores))
+        uncovered_asked = tuple(names[i] for i in sorted(asked) if names[i] in uncovered)
+        named = tuple(names[i] for i in topics)
+        said = self._intent_evidence(terms, intent_cues)
+        empty = Ranking(
+            tuple(terms), (), tuple(unknown), uncovered, tuple(every), named, uncovered_asked
+        )
+        if not self.sections or not (known or asked or said):
+            return empty
+        topical = self._practice[topics].sum(axis=0) if topics else np.zeros(len(self.sections))
+        if not (known or said):
+            # A question put only in words that carry no term ("who are you", "where are you
+            # based"): the practice its form asks about is all the evidence there is, and the
+            # sections that speak of it most are the candidates, at half the confidence at most.
+            return replace(empty, hits=tuple(self._rank_by_practice(topical, limit)))
+        scores = (
+            np.sum([info.scores for _, info in known], axis=0)
+            if known
+            else np.zeros(len(self.sections))
+        )
         if topics and self.params.practice_weight:
-            topical = self._practice[topics].sum(axis=0)
             scores = scores + self.params.practice_weight * topical
+        if wanted and self.params.intent_weight:
+            # What the visitor wants to do weighs less than what the question asks about: the
+            # practice of an intent is a hint, and the question's own words are the evidence.
+            scores = scores + self.params.intent_weight * self._practice[wanted].sum(axis=0)
+        per_sentence = (
+            np.sum([t.weight * info.sentences for t, info in known], axis=0)
+            if known
+            else np.zeros(self._units)
+        )
+        best_sentence = np.maximum.reduceat(per_sentence, self._offsets)
         if self.params.sentence_weight:
-            per_sentence = np.sum([t.weight * info.sentences for t, info in known], axis=0)
-            best_sentence = np.maximum.reduceat(per_sentence, self._offsets)
             scores = scores + self.params.sentence_weight * best_sentence
         total_idf = sum(t.weight for t in terms) or 1.0
-        coverage = np.sum([t.weight * info.presence for t, info in known], axis=0) / total_idf
+        presence = {t.term: info.presence for t, info in known}
+        for term, strength in said.items():
+            own = presence.get(term.term)
+            presence[term.term] = strength if own is None else np.maximum(own, strength)
+        weights = {t.term: t.weight for t in terms}
+        coverage = np.sum([weights[t] * p for t, p in presence.items()], axis=0) / total_idf
         order = np.lexsort((np.arange(len(scores)), -scores))
         hits = []
         for i in order:
-            if coverage[i] <= 0.0:
+            if coverage[i] <= 0.0 or (i in self._silent and not topical[i]):
                 continue
-            matched = frozenset(t.term for t, info in known if info.presence[i] > 0.0)
-            hits.append(Hit(self.sections[i], float(scores[i]), float(coverage[i]), matched))
+            matched = frozenset(t for t, p in presence.items() if p[i] > 0.0)
+            hit = Hit(
+                self.sections[i],
+                float(scores[i]),
+                float(coverage[i]),
+                matched,
+                self._matched_example(i, per_sentence, float(best_sentence[i])),
+            )
+            hits.append(hit)
             if limit is not None and len(hits) >= limit:
                 break
-        return Ranking(tuple(terms), tuple(hits), tuple(unknown), uncovered, tuple(every))
+        return replace(empty, hits=tuple(hits))
+
+    def _intent_evidence(
+        self, terms: Sequence[QueryTerm], intent_cues: Mapping[str, frozenset[str]]
+    ) -> dict[QueryTerm, Vector]:
+        """For each question term that said what the visitor wants ("complain", "talk to a
+        person"), how strongly each section answers it: by how much it is about the practice
+        of that intent (the contact section answers "complain"), from 0 to 1."""
+        names = self.practices.names
+        said: dict[QueryTerm, Vector] = {}
+        top = self.params.k1 + 1
+        for practice, stems in intent_cues.items():
+            if practice not in names or not stems:
+                continue
+            strength = self._practice[names.index(practice)] / top
+            for term in terms:
+                # A word the policy uses is its own evidence; only the words it never uses
+                # ("complain", "human") are answered by the practice.
+                if term.term in stems and term.term not in self._terms:
+                    own = said.get(term)
+                    said[term] = strength if own is None else np.maximum(own, strength)
+        return said
+
+    def _rank_by_practice(self, topical: Vector, limit: int | None) -> list[Hit]:
+        """The sections that speak most of the practices a question's form asks about."""
+        best = float(topical.max()) if len(topical) else 0.0
+        hits = []
+        if best > 0.0:
+            for i in np.lexsort((np.arange(len(topical)), -topical)):
+                if topical[i] <= 0.0:
+                    break
+                coverage = 0.5 * float(topical[i]) / best
+                hits.append(Hit(self.sections[i], float(topical[i]), coverage, frozenset()))
+                if limit is not None and len(hits) >= limit:
+                    break
+        return hits

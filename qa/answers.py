@@ -32,6 +32,10 @@ class SectionAnswer:
     matched_terms: tuple[str, ...]
     markdown: str
     html: str
+    example: str | None = None
+    # The contact section added after the answering sections for a visitor who wants to act
+    # (a right, a complaint, a person): not found by the question's words, so scored 0.
+    card: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -51,6 +55,8 @@ class SectionAnswer:
             "matched_terms": list(self.matched_terms),
             "markdown": self.markdown,
             "html": self.html,
+            "example": self.example,
+            "card": self.card,
         }
 
 
@@ -103,6 +109,8 @@ class Answer:
     actions: tuple[Action, ...]
     policy: PolicyInfo
     corrections: tuple[tuple[str, str], ...]
+    kind: str = "answer"
+    suggestions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data, the shape of the API's answer."""
@@ -116,4 +124,6 @@ class Answer:
             "actions": [a.to_dict() for a in self.actions],
             "policy": self.policy.to_dict(),
             "corrections": [{"typed": t, "meant": m} for t, m in self.corrections],
+            "kind": self.kind,
+            "suggestions": list(self.suggestions),
         }

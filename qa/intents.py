@@ -77,6 +77,15 @@ class IntentDetector:
         self._by_first = self._index(cues)
         # Cues that undo an intent: "my phone number" is the visitor's data, not a way to reach us.
         self._unless = self._index(unless or {})
+        self.words = frozenset(
+            w.text for phrases in cues.values() for phrase in phrases for w in split_words(phrase)
+        )
+        self.stems = frozenset(
+            stem
+            for phrases in cues.values()
+            for phrase in phrases
+            for stem in analyzer.content_stems(phrase)
+        )
 
     def _index(self, cues: dict[str, list[str]]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -135,7 +144,7 @@ class IntentDetector:
             names.append("contact")
         cue_stems = frozenset(
             stem
-            for name in (*rights, "general", "contact", "complaint")
+            for name in (*rights, "general", "contact", "complaint", "person")
             for cue in found.get(name, ())
             for stem in cue
         )

@@ -9,7 +9,16 @@ import pytest
 from index.library import load_library
 from index.passages import section_sentences
 from qa.answers import Answer
-from qa.assistant import NO_TERMS, NOT_COVERED, RELATED, Assistant
+from qa.assistant import (
+    NO_TERMS,
+    NOT_COVERED,
+    OFF_TOPIC,
+    RELATED,
+    SOCIAL,
+    SUGGESTIONS,
+    THANKS,
+    Assistant,
+)
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHTS
 from qa.render import render_markdown
@@ -176,20 +185,61 @@ def test_escalation_is_offered_when_not_answered_or_a_person_is_asked_for(
     assert escalate.url == "/escalations/new"
 
 
-def test_off_topic_question_is_declined_but_lists_related_sections(widgets: Assistant) -> None:
-    answer = widgets.answer("what colour are your garden gnomes")
+def test_a_weak_match_is_declined_but_lists_related_sections(widgets: Assistant) -> None:
+    answer = widgets.answer("do you share my shoe size with partners")
     assert not answer.answered
-    assert answer.message == RELATED
+    assert (answer.kind, answer.message) == ("related", RELATED)
     assert answer.confidence < 0.5
     assert answer.sections, "sections sharing a term are offered as related"
     for section in answer.sections:
         assert section.matched_terms
 
 
-def test_question_sharing_no_term_is_not_covered_and_lists_nothing(widgets: Assistant) -> None:
-    answer = widgets.answer("what is the capital of peru")
-    assert (answer.answered, answer.confidence, answer.sections) == (False, 0.0, ())
-    assert answer.message == NOT_COVERED
+@pytest.mark.parametrize(
+    "question",
+    ["what colour are your garden gnomes", "what is the capital of peru", "is Bristol nice"],
+)
+def test_a_question_about_something_else_is_declined_with_no_sections(
+    widgets: Assistant, question: str
+) -> None:
+    # "garden" and "Bristol" are words of the policy (its preamble, its postal address), but
+    # the question is not about privacy: it is not answered from the policy.
+    answer = widgets.answer(question)
+    assert (answer.answered, answer.kind, answer.message) == (False, "off_topic", OFF_TOPIC)
+    assert answer.sections == ()
+    assert kinds(answer)[0] == "contact"
+
+
+def test_a_privacy_question_the_policy_has_no_words_for_is_not_covered(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "p.md").write_text(
+        "---\ntitle: P\n---\n\n## Orders\n\nWe keep order records for six years.\n",
+        encoding="utf-8",
+    )
+    answer = Assistant(load_library(tmp_path / "p.md")).answer(
+        "is my personal information pseudonymised"
+    )
+    assert (answer.answered, answer.kind, answer.message) == (False, "not_covered", NOT_COVERED)
+    assert answer.sections == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "message"), [("hi", SOCIAL), ("Hello there!", SOCIAL), ("thanks!", THANKS)]
+)
+def test_a_greeting_or_thanks_gets_a_friendly_line_and_starter_questions(
+    widgets: Assistant, question: str, message: str
+) -> None:
+    answer = widgets.answer(question)
+    assert (answer.kind, answer.message, answer.sections) == ("social", message, ())
+    assert answer.suggestions == SUGGESTIONS
+    assert "escalate" not in kinds(answer), "small talk is not escalated to the privacy team"
+
+
+def test_a_greeting_with_a_question_is_answered_as_the_question(widgets: Assistant) -> None:
+    answer = widgets.answer("hi, how long do you keep order records?")
+    assert answer.kind == "answer"
+    assert answer.sections[0].id == "how-long-we-keep-your-data"
 
 
 def test_question_of_stopwords_only_asks_for_a_real_question(widgets: Assistant) -> None:
@@ -302,13 +352,30 @@ def test_to_dict_has_every_field_of_the_api_answer(widgets: Assistant) -> None:
     assert all({"kind", "label", "url"} <= set(a) for a in data["actions"])
 
 
-def test_a_rights_or_contact_intent_puts_the_sections_titled_so_first(
+def test_an_intent_never_lifts_a_section_above_a_better_match(widgets: Assistant) -> None:
+    answer = widgets.answer("how long do you keep order records before you delete them")
+    assert answer.intents == ("rights:erasure",)
+    assert answer.sections[0].id == "how-long-we-keep-your-data"
+
+
+def test_sections_are_best_first_and_the_contact_card_comes_last(widgets: Assistant) -> None:
+    rights = widgets.answer("can you erase my account data")
+    ids = [s.id for s in rights.sections]
+    assert ids[0] == "your-rights" and ids[-1] == "contact-us"
+    scores = [s.score for s in rights.sections]
+    assert scores == sorted(scores, reverse=True)
+    assert [s.card for s in rights.sections] == [False] * (len(ids) - 1) + [True]
+    contact = widgets.answer("how can I contact your privacy team about cookies")
+    assert contact.sections[0].id == "contact-us" and not contact.sections[0].card
+
+
+def test_a_complaint_finds_the_contact_section_although_it_never_says_complain(
     widgets: Assistant,
 ) -> None:
-    rights = widgets.answer("can you erase my account data")
-    assert [s.id for s in rights.sections[:2]] == ["your-rights", "contact-us"]
-    contact = widgets.answer("how can I contact your privacy team about cookies")
-    assert contact.sections[0].id == "contact-us"
+    answer = widgets.answer("I want to complain about how you handle my data")
+    assert "complaint" in answer.intents
+    assert answer.sections[0].id == "contact-us"
+    assert not answer.sections[0].card, "found by what the visitor wants, so not a bare card"
 
 
 def test_without_titled_sections_an_intent_leaves_the_order_to_the_ranking(

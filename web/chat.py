@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from qa.assistant import MAX_QUESTION
+from qa.assistant import ESCALATED_KINDS, MAX_QUESTION, SUGGESTIONS
 from qa.errors import QAError
 from web.csrf import FormTokens
 from web.deps import AssistantDep
@@ -19,12 +19,7 @@ from web.services import log_question
 
 router = APIRouter(include_in_schema=False)
 
-STARTERS = (
-    "How long do you keep my data?",
-    "What data do you collect about me?",
-    "How can I delete my data?",
-    "Who do I contact about privacy?",
-)
+STARTERS = SUGGESTIONS
 
 NEW_TAB = ' target="_blank" rel="noopener"'
 
@@ -76,8 +71,9 @@ def chat_values(
             for s in (answer.sections if answer else ())
             if _words(s.snippet) == _words(s.markdown)
         },
+        "escalated_kinds": ESCALATED_KINDS,
         "escalation_token": form_tokens(request).issue("escalation")
-        if answer is not None and not answer.answered
+        if answer is not None and answer.kind in ESCALATED_KINDS
         else None,
     }
 

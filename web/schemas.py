@@ -90,6 +90,14 @@ class SectionOut(BaseModel):
     matched_terms: list[str]
     markdown: str
     html: str = Field(description="The section body rendered as safe HTML.")
+    example: str | None = Field(
+        None, description="The privacy team's example question that matched, if one did."
+    )
+    card: bool = Field(
+        False,
+        description="The contact section, added last for a visitor who wants to act; not "
+        "found by the question's words (score 0).",
+    )
 
 
 class ActionOut(BaseModel):
@@ -129,6 +137,12 @@ class AnswerOut(BaseModel):
     actions: list[ActionOut]
     policy: PolicyInfoOut
     corrections: list[CorrectionOut]
+    kind: str = Field(
+        description="answer (the sections answer), related (they may relate), silent (the "
+        "policy does not say: the message names what), not_covered, off_topic (not about the "
+        "policy), no_terms (no words to search), social (a greeting or thanks)."
+    )
+    suggestions: list[str] = Field(description="Questions to try, after a greeting or thanks.")
 
 
 class SectionSummaryOut(BaseModel):

@@ -12,6 +12,8 @@ const MESSAGES = {
   thanks: "Thank you for your feedback.",
 };
 const TRANSCRIPT_TURNS = 5;
+// As qa/assistant.py ESCALATED_KINDS: answers that offer to send the question on there and then.
+const ESCALATED_KINDS = ["related", "not_covered", "silent"];
 
 let uid = 0;
 
@@ -133,9 +135,14 @@ class Chat {
       const meant = data.corrections.map((c) => `“${c.meant}”`).join(", ");
       reply.append(el("p", { class: "corrections" }, `Searched for ${meant} (as you may have meant).`));
     }
+    if (data.suggestions.length) {
+      reply.append(el("ul", { class: "suggestions" }, data.suggestions.map((q) =>
+        el("li", {}, [el("a", { class: "starter", href: `?q=${encodeURIComponent(q)}`, "data-question": q }, q)]))));
+    }
     for (const section of data.sections) reply.append(this.renderSection(section));
     reply.append(this.renderActions(data));
-    if (!data.answered) reply.append(this.escalationForm(data.question));
+    // Small talk and questions about something else are not sent to the privacy team.
+    if (ESCALATED_KINDS.includes(data.kind)) reply.append(this.escalationForm(data.question));
     return el("div", { class: "turn" }, [
       el("p", { class: "you" }, [el("span", { class: "visually-hidden" }, "You asked: "), data.question]),
       reply,
@@ -148,7 +155,7 @@ class Chat {
     const full = el("div", { class: "full" });
     full.innerHTML = section.html; // the policy's section, rendered safe by the server
     const article = el("article", {
-      class: "answer",
+      class: section.card ? "answer card" : "answer",
       "data-section-id": section.id,
       "data-document": section.document,
     }, [
