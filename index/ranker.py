@@ -26,13 +26,13 @@ class Params:
     the PolicyQA dev policies, then checked on our own question set."""
 
     k1: float = 2.0
-    b: float = 0.5
+    b: float = 0.4
     heading_weight: int = 3
     synonym_weight: float = 0.8
     practice_weight: float = 3.0
     sentence_weight: float = 1.0
     filler_weight: float = 0.5
-    intent_weight: float = 3.0
+    intent_weight: float = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +369,10 @@ class Ranker:
             if known
             else np.zeros(len(self.sections))
         )
+        for term, strength in said.items():
+            # Scored as if the section used the word once, at an average length: BM25 gives
+            # such a word its idf.
+            scores = scores + term.weight * strength
         if topics and self.params.practice_weight:
             scores = scores + self.params.practice_weight * topical
         if wanted and self.params.intent_weight:

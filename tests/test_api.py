@@ -14,9 +14,9 @@ from tests.conftest import DATA
 from web.app import create_app
 
 ANSWER_FIELDS = {"question", "answered", "confidence", "message", "intents", "sections"}
-ANSWER_FIELDS |= {"actions", "policy"}
+ANSWER_FIELDS |= {"actions", "policy", "kind", "suggestions", "corrections"}
 SECTION_FIELDS = {"id", "document", "heading", "url", "score", "snippet", "highlights"}
-SECTION_FIELDS |= {"markdown", "html"}
+SECTION_FIELDS |= {"markdown", "html", "example", "card"}
 ERROR_FIELDS = {"status", "code", "message", "field", "fields"}
 
 
@@ -92,10 +92,36 @@ def test_ask_reports_a_detected_right_in_the_rights_request_action(
     }
 
 
-def test_off_topic_question_is_declined_with_escalation(widgets_client: TestClient) -> None:
+def test_a_weak_match_is_declined_with_related_sections_and_escalation(
+    widgets_client: TestClient,
+) -> None:
+    data = widgets_client.get(
+        "/api/ask", params={"q": "do you share my shoe size with partners"}
+    ).json()
+    assert_answer_shape(data)
+    assert (data["answered"], data["kind"]) == (False, "related") and data["sections"]
+    assert "escalate" in [a["kind"] for a in data["actions"]]
+
+
+def test_off_topic_question_is_declined_with_no_sections(widgets_client: TestClient) -> None:
     data = widgets_client.get("/api/ask", params={"q": "what colour are your garden gnomes"}).json()
     assert_answer_shape(data)
-    assert data["answered"] is False and data["sections"]
+    assert (data["answered"], data["kind"], data["sections"]) == (False, "off_topic", [])
+
+
+def test_a_greeting_gets_suggestions_and_no_escalation(widgets_client: TestClient) -> None:
+    data = widgets_client.get("/api/ask", params={"q": "hello"}).json()
+    assert_answer_shape(data)
+    assert data["kind"] == "social" and data["suggestions"]
+    assert "escalate" not in [a["kind"] for a in data["actions"]]
+
+
+def test_a_practice_the_policy_never_mentions_is_named_as_silence(
+    widgets_client: TestClient,
+) -> None:
+    data = widgets_client.get("/api/ask", params={"q": "is my data stored in the EU?"}).json()
+    assert (data["answered"], data["kind"]) == (False, "silent")
+    assert data["message"].startswith("Our privacy policy does not say where personal data")
     assert "escalate" in [a["kind"] for a in data["actions"]]
 
 

@@ -558,7 +558,10 @@ SCAN = """([safeTags, urlAttributes, sameOrigin, safeSchemes, formActions]) => {
   visit(document);
   if (document.baseURI !== location.href) found.push(`base URI ${document.baseURI}`);
   const turns = [...document.querySelectorAll(".log .turn")];
-  const escalation = [...document.querySelectorAll("form[data-escalate] textarea")].pop();
+  // The escalation form of the last turn, if it offers one (small talk and off-topic do not).
+  const escalation = turns.length
+    ? turns.at(-1).querySelector("form[data-escalate] textarea")
+    : [...document.querySelectorAll("form[data-escalate] textarea")].pop();
   return {
     found,
     scripts: [...document.scripts].map((s) => s.getAttribute("src")),
