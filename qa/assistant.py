@@ -66,7 +66,16 @@ _GREETINGS = frozenset(
 )
 _THANKS = frozenset("thanks thank thx ty cheers bye goodbye appreciated helpful perfect".split())
 # Words of any question about the policy itself that are in no cue list.
-_POLICY_WORDS = "data information personal privacy policy details record records"
+# Words of privacy beyond the practices' cues: a question using one is about the policy, even
+# if the policy never uses the word ("will it save everything I type?").
+_POLICY_WORDS = (
+    "data information personal privacy private policy details record records save saved "
+    "store stored keep kept track tracking tracked monitor monitored spy spying spam hide "
+    "hidden listen listening hack hacked hacker attack vulnerable leak leaked anonymous "
+    "anonymously incognito secret secure safe safety confidential visible "
+    "typed messages chats location photos pictures contacts account profile email "
+    "password login"
+)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         params=params,
         min_confidence=settings.min_confidence,
         progress=sys.stderr if sys.stderr.isatty() or args.progress else None,
+        typos=args.typos,
     )
     summary = summarise(results)
     categories = by_category(results) if args.by_category else None
@@ -185,6 +186,13 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", type=Path, help="a summary written before, to compare with")
     ev.add_argument("--by-category", action="store_true", help="also a row per question category")
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument(
+        "--typos",
+        type=int,
+        default=0,
+        help="ask every question with this many typos (adjacent letters swapped in its "
+        "longest words), to measure tolerance of misspellings",
+    )
     ev.add_argument(
         "--progress", action="store_true", help="show progress even when not a terminal"
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,7 +18,18 @@ from index.policy import PolicyError, load_policy
 from index.ranker import Params
 from qa.assistant import MAX_TOP_K, Assistant
 
-METRICS = ("R@1", "R@3", "R@5", "MRR", "nDCG@3", "intent_acc", "unans_declined", "ans_declined")
+METRICS = (
+    "R@1",
+    "R@3",
+    "R@5",
+    "MRR",
+    "nDCG@3",
+    "intent_acc",
+    "unans_declined",
+    "ans_declined",
+    "off_topic",
+    "unordered",
+)
 
 
 class EvalError(Exception):
@@ -46,6 +59,8 @@ class Result:
     confidence: float
     intents: list[str]
     top: list[str] = field(default_factory=list)
+    kind: str = "answer"
+    best_first: bool = True
 
 
 def read_questions(path: Path) -> list[Row]:
@@ -81,6 +96,25 @@ def read_questions(path: Path) -> list[Row]:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EvalError(f"{path}:{number}: not a question row ({exc}); see the format") from exc
     return rows
+
+
+_LETTERS = re.compile(r"[^\W\d_]{5,}")
+
+
+def add_typos(question: str, count: int) -> str:
+    """`question` with `count` typos, the commonest kind: two adjacent letters swapped in the
+    middle of each of its `count` longest words of five letters or more (first letters and
+    short words are left alone). Deterministic, so every run asks the same questions."""
+    words = sorted(_LETTERS.finditer(question), key=lambda m: (-len(m.group()), m.start()))
+    chars = list(question)
+    for match in words[:count]:
+        word = match.group()
+        for i in range(len(word) // 2 - 1, len(word) - 1):
+            if i > 0 and word[i] != word[i + 1]:
+                at = match.start() + i
+                chars[at], chars[at + 1] = chars[at + 1], chars[at]
+                break
+    return "".join(chars)
 
 
 def _policy_path(name: str, questions: Path, policies: Path | None) -> Path:
@@ -128,6 +162,8 @@ def evaluate(
                     answer.confidence,
                     list(answer.intents),
                     headings[:5],
+                    answer.kind,
+                    _best_first([s.score for s in answer.sections]),
                 )
             )
             done += 1
@@ -136,6 +172,10 @@ def evaluate(
     order = {row.id: i for i, row in enumerate(rows)}
     results.sort(key=lambda r: order[r.row.id])
     return results
+
+
+def _best_first(scores: list[float]) -> bool:
+    return all(a >= b for a, b in pairwise(scores))
 
 
 def _primary(intents: list[str]) -> str | None:
@@ -171,6 +211,10 @@ def summarise(results: Iterable[Result]) -> dict[str, float | int]:
         "intent_acc": share(labelled, lambda r: _primary(r.intents) == r.row.intent),
         "unans_declined": share(unanswerable, lambda r: not r.answered),
         "ans_declined": share(answerable, lambda r: not r.answered),
+        # Every question, labelled or not: how many were declined as not about the policy,
+        # and how many answers listed a section above a better-scored one.
+        "off_topic": share(results, lambda r: r.kind == "off_topic"),
+        "unordered": share(results, lambda r: not r.best_first),
     }
 
 
@@ -220,12 +264,16 @@ def run_eval(
     params: Params = Params(),
     min_confidence: float = 0.5,
     progress: TextIO | None = sys.stderr,
+    typos: int = 0,
 ) -> list[Result]:
-    """Evaluate question files; each named policy gets its own index, as the server builds it."""
+    """Evaluate question files; each named policy gets its own index, as the server builds it.
+    With `typos`, each question is asked with that many typos in it (see `add_typos`)."""
     cache: dict[Path | None, Assistant] = {}
     results: list[Result] = []
     for path in questions:
         rows = read_questions(path)
+        if typos:
+            rows = [replace(row, question=add_typos(row.question, typos)) for row in rows]
 
         def assistant_for(name: str | None, path: Path = path) -> Assistant:
             key = None if name is None else _policy_path(name, path, policies)
@@ -256,6 +304,7 @@ def write_results(results: list[Result], path: Path) -> None:
                         "relevant": r.row.relevant,
                         "rank": r.rank,
                         "top": r.top,
+                        "kind": r.kind,
                         "answerable": r.row.answerable,
                         "answered": r.answered,
                         "confidence": round(r.confidence, 4),

@@ -16,6 +16,7 @@ import pytest
 
 from bench.throughput import serve, server_environ
 from qa.cli import main
+from qa.evaluation import add_typos
 from qa.settings import describe
 from tests.conftest import DATA
 
@@ -151,6 +152,37 @@ def test_eval_reports_the_metrics_on_a_question_file(
     assert main(["eval", str(questions)]) == 0
     table = capsys.readouterr().out
     assert "R@1" in table and "unans_declined" in table
+
+
+def test_eval_counts_off_topic_declines_and_sections_out_of_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = tmp_path / "results.jsonl"
+    assert main(["eval", str(DATA / "questions.jsonl"), "--json", "--results", str(results)]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    kinds = [json.loads(line)["kind"] for line in results.read_text().splitlines()]
+    assert summary["off_topic"] == kinds.count("off_topic") / len(kinds)
+    assert summary["unordered"] == 0.0, "sections always come best first"
+
+
+def test_typos_swap_two_middle_letters_of_the_longest_words() -> None:
+    assert add_typos("how long do you keep my information", 1) == (
+        "how long do you keep my infomration"
+    )
+    assert add_typos("Can I delete my account?", 2) == "Can I deelte my acocunt?"
+    assert add_typos("who are you", 2) == "who are you", "short words are left alone"
+
+
+def test_eval_with_typos_asks_every_question_misspelled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = tmp_path / "results.jsonl"
+    questions = str(DATA / "questions.jsonl")
+    assert main(["eval", questions, "--typos", "2", "--json", "--results", str(results)]) == 0
+    asked = [json.loads(line)["question"] for line in results.read_text().splitlines()]
+    lines = (DATA / "questions.jsonl").read_text().splitlines()
+    originals = [json.loads(line)["question"] for line in lines]
+    assert asked == [add_typos(q, 2) for q in originals] != originals
 
 
 def test_eval_on_a_missing_file_is_one_clear_line(
