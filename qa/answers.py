@@ -103,6 +103,9 @@ class Answer:
     actions: tuple[Action, ...]
     policy: PolicyInfo
     corrections: tuple[tuple[str, str], ...]
+    # Set when the question is in a language no document is written in (the code, e.g. "de"):
+    # the message then says so in that language, and there are no sections.
+    language: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data, the shape of the API's answer."""
@@ -116,4 +119,5 @@ class Answer:
             "actions": [a.to_dict() for a in self.actions],
             "policy": self.policy.to_dict(),
             "corrections": [{"typed": t, "meant": m} for t, m in self.corrections],
+            "language": self.language,
         }

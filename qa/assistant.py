@@ -13,6 +13,7 @@ from qa.answers import Action, Answer, PolicyInfo, SectionAnswer
 from qa.contact import ContactCard, find_contact_section, read_contact_card
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
+from qa.languages import choose_documents, document_analyzer, not_in_language_answer
 from qa.render import render_markdown
 from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
@@ -64,13 +65,13 @@ class Assistant:
         self.detector = detector or default_detector()
         self.documents: dict[str, _Document] = {}
         for name, policy in library.documents.items():
-            ranker = Ranker(policy.sections, self.analyzer, params)
+            ranker = Ranker(policy.sections, document_analyzer(policy, self.analyzer), params)
             self.documents[name] = _Document(
                 policy,
                 ranker,
                 {s.id: render_markdown(s.markdown) for s in policy.sections},
                 {
-                    s.id: prepare_sentences(sentences, self.analyzer)
+                    s.id: prepare_sentences(sentences, ranker.analyzer)
                     for s, sentences in zip(policy.sections, ranker.sentences, strict=True)
                 },
             )
@@ -130,6 +131,13 @@ class Assistant:
             raise InvalidQuestion(f"top_k: must be 1 to {MAX_TOP_K}, not {top_k}", "top_k")
         home = self.document(document)
         names = [home.name] if document is not None else list(self.documents)
+        # Answered from the documents in the question's language, or told in it that there are
+        # none (qa/languages.py).
+        choice = choose_documents(text, [self.library.documents[name] for name in names])
+        if choice.language is not None and not choice.documents:
+            actions = self._actions(Intents((), None, False), answered=False)
+            return not_in_language_answer(question, choice.language, home, actions)
+        home, names = choice.documents[0], [p.name for p in choice.documents]
         # Every section that matches is ranked (a policy has tens of sections): the sections
         # where an intent is met may lie below top_k and are moved up.
         rankings = [self.documents[name].ranker.rank(text) for name in names]

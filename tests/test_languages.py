@@ -3,7 +3,11 @@ from a document in the visitor's language (or saying, in it, that there is none)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from fastapi.testclient import TestClient
 
 from index.languages import (
     SUPPORTED_LANGUAGES,
@@ -12,8 +16,14 @@ from index.languages import (
     detect_language,
     stopwords,
 )
+from index.library import Library, load_library
 from index.policy import PolicyError, read_policy
 from index.tokens import default_analyzer
+from qa.assistant import Assistant
+from qa.languages import LANGUAGE_NAMES, not_in_language_message
+from qa.settings import Settings
+from tests.test_api import assert_answer_shape
+from web.app import create_app
 
 QUESTIONS = {
     "de": [
@@ -228,3 +238,145 @@ def test_bad_front_matter_language_is_refused_naming_the_field_and_the_fix() -> 
     message = str(raised.value)
     assert message.startswith("policy.md: front matter language: 'Klingon'")
     assert "en, de, fr" in message and "language: de" in message
+
+
+ENGLISH_POLICY = """---
+title: Privacy Policy
+---
+## Data retention
+
+We keep your personal data for two years after your last order, then delete it.
+
+## Sharing
+
+We never sell your data. We share it with our payment provider only.
+
+## Contact us
+
+Write to privacy@example.org.
+"""
+
+GERMAN_POLICY = """---
+title: Datenschutzerklärung
+language: de
+---
+## Speicherdauer
+
+Wir speichern Ihre personenbezogenen Daten zwei Jahre nach Ihrer letzten Bestellung und
+löschen sie danach.
+
+## Welche Daten wir erheben
+
+Wir erheben Ihren Namen, Ihre Anschrift und Ihre E-Mail-Adresse, wenn Sie bestellen.
+
+## Kontakt
+
+Schreiben Sie an datenschutz@example.org.
+"""
+
+
+def _library(folder: Path, **documents: str) -> Library:
+    folder.mkdir()
+    for name, text in documents.items():
+        (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    return load_library(folder)
+
+
+@pytest.fixture()
+def bilingual(tmp_path: Path) -> Assistant:
+    """An English privacy policy beside its German version (front matter `language: de`)."""
+    return Assistant(
+        _library(
+            tmp_path / "policies",
+            **{"privacy-policy": ENGLISH_POLICY, "datenschutz": GERMAN_POLICY},
+        )
+    )
+
+
+@pytest.fixture()
+def english_only(tmp_path: Path) -> Assistant:
+    return Assistant(_library(tmp_path / "policies", **{"privacy-policy": ENGLISH_POLICY}))
+
+
+def test_a_german_question_is_answered_from_the_german_document(bilingual: Assistant) -> None:
+    assert bilingual.library.documents["datenschutz"].language == "de"
+    answer = bilingual.answer("Wie lange speichern Sie meine Daten?")
+    assert answer.language is None
+    assert answer.sections and {s.document for s in answer.sections} == {"datenschutz"}
+    assert answer.sections[0].id == "speicherdauer"
+    assert answer.policy.document == "datenschutz"
+    assert answer.answered and "<mark>speichern</mark>" in answer.sections[0].snippet_html
+
+
+def test_a_german_question_finds_the_section_by_german_stems(bilingual: Assistant) -> None:
+    answer = bilingual.answer("Welche Daten erheben Sie über mich?")
+    assert answer.sections[0].id == "welche-daten-wir-erheben"
+
+
+def test_an_english_question_in_a_bilingual_library_stays_english(bilingual: Assistant) -> None:
+    answer = bilingual.answer("How long do you keep my data?")
+    assert answer.answered and answer.language is None
+    assert {s.document for s in answer.sections} == {"privacy-policy"}
+    assert answer.sections[0].id == "data-retention"
+
+
+def test_a_french_question_to_an_english_library_is_told_so_in_french(
+    english_only: Assistant,
+) -> None:
+    answer = english_only.answer("Combien de temps gardez-vous mes données ?")
+    assert answer.language == "fr"
+    assert answer.answered is False and answer.sections == ()
+    assert answer.message == not_in_language_message("fr", "en")
+    assert "en anglais" in answer.message
+    assert "escalate" in {a.kind for a in answer.actions}
+
+
+def test_a_question_in_no_clear_language_is_answered_as_before(english_only: Assistant) -> None:
+    answer = english_only.answer("data retention")
+    assert answer.language is None and answer.sections[0].id == "data-retention"
+
+
+def test_every_language_has_its_own_name_and_a_message_about_every_other() -> None:
+    assert set(LANGUAGE_NAMES) == set(SUPPORTED_LANGUAGES)
+    assert LANGUAGE_NAMES["de"] == "Deutsch"
+    assert not_in_language_message("de", "en") == (
+        "Unsere Datenschutzerklärung ist auf Englisch. Bitte stellen Sie Ihre Frage auf "
+        "Englisch; Sie können sich auch an unser Datenschutzteam wenden."
+    )
+    assert not_in_language_message("en", "de").startswith("Our privacy policy is in German.")
+    messages = {
+        not_in_language_message(q, d) for q in SUPPORTED_LANGUAGES for d in SUPPORTED_LANGUAGES
+    }
+    assert len(messages) == len(SUPPORTED_LANGUAGES) ** 2
+    with pytest.raises(UnsupportedLanguage, match="document_language: 'xx'"):
+        not_in_language_message("de", "xx")
+
+
+@pytest.fixture()
+def english_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The real app in-process over an English-only library."""
+    policy = tmp_path / "privacy-policy.md"
+    policy.write_text(ENGLISH_POLICY, encoding="utf-8")
+    settings = Settings(policy=policy, data_dir=tmp_path)
+    assistant = Assistant(load_library(settings.policy))
+    with TestClient(create_app(settings, assistant=assistant)) as test_client:
+        yield test_client
+
+
+def test_api_answers_a_french_question_with_the_french_message(
+    english_client: TestClient,
+) -> None:
+    response = english_client.post(
+        "/api/ask", json={"question": "Combien de temps gardez-vous mes données ?"}
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert_answer_shape(data)
+    assert data["language"] == "fr" and data["answered"] is False
+    assert data["sections"] == []
+    assert data["message"] == not_in_language_message("fr", "en")
+
+
+def test_api_answers_english_with_no_language_flag(english_client: TestClient) -> None:
+    data = english_client.post("/api/ask", json={"question": "Do you sell my data?"}).json()
+    assert data["language"] is None and data["sections"]

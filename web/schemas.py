@@ -129,6 +129,11 @@ class AnswerOut(BaseModel):
     actions: list[ActionOut]
     policy: PolicyInfoOut
     corrections: list[CorrectionOut]
+    language: str | None = Field(
+        None,
+        description="The question's language code when no document is written in it; the "
+        "message then says so in that language, and there are no sections.",
+    )
 
 
 class SectionSummaryOut(BaseModel):
