@@ -320,6 +320,15 @@ def test_an_english_question_in_a_bilingual_library_stays_english(bilingual: Ass
     assert answer.sections[0].id == "data-retention"
 
 
+def test_a_named_document_in_another_language_is_not_searched_for_a_german_question(
+    bilingual: Assistant,
+) -> None:
+    answer = bilingual.answer("Wie lange speichern Sie meine Daten?", document="privacy-policy")
+    assert answer.language == "de" and answer.sections == ()
+    assert answer.message.startswith("Unsere Datenschutzerklärung ist auf Englisch.")
+    assert answer.policy.document == "privacy-policy"
+
+
 def test_a_french_question_to_an_english_library_is_told_so_in_french(
     english_only: Assistant,
 ) -> None:
