@@ -14,6 +14,8 @@ import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from index.languages import SUPPORTED_LANGUAGES, UnsupportedLanguage
+
 
 class PolicyError(Exception):
     """A policy document cannot be used; the message names the file, the problem and the fix."""
@@ -45,6 +47,7 @@ class Policy:
     version: str
     sections: tuple[Section, ...]
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    language: str = "en"
 
     def section(self, section_id: str) -> Section | None:
         """The section with this id, or None."""
@@ -134,6 +137,20 @@ def _text_of(value: Any) -> str | None:
     return str(value)
 
 
+def _language_of(value: Any, source: str) -> str:
+    """The front matter's `language` as a supported code ("de", "de-AT" -> "de"); English when
+    it is not given."""
+    if value is None:
+        return "en"
+    code = str(value).strip().casefold().replace("_", "-").split("-", 1)[0]
+    if code in SUPPORTED_LANGUAGES:
+        return code
+    raise PolicyError(
+        f"{source}: front matter {UnsupportedLanguage(str(value))} (e.g. 'language: de'), "
+        "or leave it out for English"
+    )
+
+
 def read_policy(text: str, name: str, source: str = "<text>") -> Policy:
     """Parse a policy from its text; raise PolicyError naming `source` if it is unusable."""
     try:
@@ -178,6 +195,7 @@ def read_policy(text: str, name: str, source: str = "<text>") -> Policy:
         version=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
         sections=sections,
         metadata=meta,
+        language=_language_of(meta.get("language"), source),
     )
 
 

@@ -60,7 +60,7 @@ def _shouted(text: str, at: int) -> bool:
 
 
 def _read_lines(name: str) -> list[str]:
-    raw = resources.files("index").joinpath("data", name).read_text(encoding="utf-8")
+    raw = resources.files("index").joinpath("data", *name.split("/")).read_text(encoding="utf-8")
     lines = (line.split("#", 1)[0].strip() for line in raw.splitlines())
     return [line for line in lines if line]
 
@@ -73,10 +73,15 @@ class Analyzer:
         stopwords: Iterable[str],
         groups: Iterable[Iterable[str]],
         variants: dict[str, str] | None = None,
+        *,
+        stemmer: str = "english",
     ) -> None:
         self.stopwords = frozenset(normalise(w) for w in stopwords)
+        # A stopword ending in an apostrophe is an elided article or pronoun (French "l'",
+        # Italian "dell'"): it is dropped from the front of a word ("l'utilisation").
+        self.elisions = frozenset(w[:-1] for w in self.stopwords if w.endswith("'"))
         self.variants = {normalise(k): normalise(v) for k, v in (variants or {}).items()}
-        self._stemmer = Stemmer.Stemmer("english")
+        self._stemmer = Stemmer.Stemmer(stemmer)
         self._phrases: dict[tuple[str, ...], str] = {}
         self.groups: list[tuple[str, ...]] = []
         self.vocabulary: set[str] = set()
@@ -103,17 +108,25 @@ class Analyzer:
         """The term and every term that shares a privacy-vocabulary group with it."""
         return self.related.get(term) or frozenset((term,))
 
+    def _unelided(self, word: str) -> str:
+        if self.elisions and "'" in word:
+            head, _, rest = word.partition("'")
+            if rest and head in self.elisions:
+                return rest
+        return word
+
     def stem(self, word: str) -> str:
         """The Snowball stem of one normalised word (a known short form stands for its word)."""
+        word = self._unelided(word)
         return _stem(self._stemmer, self.variants.get(word, word))
 
     def is_stopword(self, word: str) -> bool:
         """True for a normalised word that carries no meaning for retrieval."""
-        return word in self.stopwords
+        return word in self.stopwords or self._unelided(word) in self.stopwords
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
-        return [self.stem(w.text) for w in split_words(text) if w.text not in self.stopwords]
+        return [self.stem(w.text) for w in split_words(text) if not self.is_stopword(w.text)]
 
     def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
         """`stems` followed by one term for each known phrase found in them; with `replace`,
@@ -149,4 +162,4 @@ def default_analyzer() -> Analyzer:
         [e.strip() for e in line.split(",") if e.strip()] for line in _read_lines("synonyms.txt")
     ]
     variants = dict(line.split(None, 1) for line in _read_lines("variants.txt"))
-    return Analyzer(_read_lines("stopwords.txt"), groups, variants)
+    return Analyzer(_read_lines("stopwords/en.txt"), groups, variants)

@@ -111,6 +111,9 @@ class Answer:
     corrections: tuple[tuple[str, str], ...]
     kind: str = "answer"
     suggestions: tuple[str, ...] = ()
+    # Set when the question is in a language no document is written in (the code, e.g. "de"):
+    # the message then says so in that language, and there are no sections.
+    language: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data, the shape of the API's answer."""
@@ -126,4 +129,5 @@ class Answer:
             "corrections": [{"typed": t, "meant": m} for t, m in self.corrections],
             "kind": self.kind,
             "suggestions": list(self.suggestions),
+            "language": self.language,
         }

@@ -14,6 +14,7 @@ from qa.answers import Action, Answer, PolicyInfo, SectionAnswer
 from qa.contact import ContactCard, find_contact_section, read_contact_card
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
+from qa.languages import choose_documents, document_analyzer, not_in_language_answer
 from qa.render import render_markdown
 from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
@@ -126,7 +127,7 @@ class Assistant:
         for name, policy in library.documents.items():
             ranker = Ranker(
                 policy.sections,
-                self.analyzer,
+                document_analyzer(policy, self.analyzer),
                 params,
                 self.practices,
                 [self.examples.get((name, s.id), ()) for s in policy.sections],
@@ -138,7 +139,7 @@ class Assistant:
                 ranker,
                 {s.id: render_markdown(s.markdown) for s in policy.sections},
                 {
-                    s.id: prepare_sentences(sentences, self.analyzer)
+                    s.id: prepare_sentences(sentences, ranker.analyzer)
                     for s, sentences in zip(policy.sections, ranker.sentences, strict=True)
                 },
             )
@@ -213,6 +214,13 @@ class Assistant:
         if small_talk is not None:
             return self._reply(question, home, small_talk, kind="social", suggestions=SUGGESTIONS)
         names = [home.name] if document is not None else list(self.documents)
+        # Answered from the documents in the question's language, or told in it that there are
+        # none (qa/languages.py).
+        choice = choose_documents(text, [self.library.documents[name] for name in names])
+        if choice.language is not None and not choice.documents:
+            actions = self._actions(Intents((), None, False), answered=False)
+            return not_in_language_answer(question, choice.language, home, actions)
+        home, names = choice.documents[0], [p.name for p in choice.documents]
         # Intents are read from the words as corrected against each document. They choose the
         # actions offered and name the practice asked about (a visitor who wants their data
         # deleted asks about rights), but never move a section: the evidence orders those.
@@ -240,7 +248,8 @@ class Assistant:
         # Whether the policy answers is read from the leading sections, not the first alone: two
         # sections close in score swap places easily, and the answer shows both.
         confidence = max((h.coverage for h in hits[:LEADING_SECTIONS]), default=0.0)
-        on_topic = self._on_topic(home_ranking, intents)
+        # The privacy vocabulary is English: in another language, sharing a word is enough.
+        on_topic = self._on_topic(home_ranking, intents) if home.language == "en" else True
         # A question about a practice the policy never mentions (selling data, children's data,
         # where data is stored, ...) is not answered from it, however many of its words match.
         answered = confidence >= self.min_confidence and not uncovered and on_topic

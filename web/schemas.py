@@ -140,9 +140,15 @@ class AnswerOut(BaseModel):
     kind: str = Field(
         description="answer (the sections answer), related (they may relate), silent (the "
         "policy does not say: the message names what), not_covered, off_topic (not about the "
-        "policy), no_terms (no words to search), social (a greeting or thanks)."
+        "policy), no_terms (no words to search), social (a greeting or thanks), language (asked "
+        "in a language no document is written in: the message says so in that language)."
     )
     suggestions: list[str] = Field(description="Questions to try, after a greeting or thanks.")
+    language: str | None = Field(
+        None,
+        description="The question's language code when no document is written in it; the "
+        "message then says so in that language, and there are no sections.",
+    )
 
 
 class SectionSummaryOut(BaseModel):
