@@ -29,6 +29,7 @@ METRICS = (
     "ans_declined",
     "off_topic",
     "unordered",
+    "longest_first",
 )
 
 
@@ -61,6 +62,7 @@ class Result:
     top: list[str] = field(default_factory=list)
     kind: str = "answer"
     best_first: bool = True
+    longest_first: bool = False
 
 
 def read_questions(path: Path) -> list[Row]:
@@ -150,6 +152,7 @@ def evaluate(
     done = 0
     for policy, policy_rows in by_policy.items():
         assistant = assistant_for(policy)
+        longest = _longest_sections(assistant)
         for row in policy_rows:
             answer = assistant.answer(row.question[:500] or "?", MAX_TOP_K)
             headings = [s.heading for s in answer.sections]
@@ -164,6 +167,8 @@ def evaluate(
                     headings[:5],
                     answer.kind,
                     _best_first([s.score for s in answer.sections]),
+                    bool(answer.sections)
+                    and (answer.sections[0].document, answer.sections[0].id) in longest,
                 )
             )
             done += 1
@@ -172,6 +177,16 @@ def evaluate(
     order = {row.id: i for i, row in enumerate(rows)}
     results.sort(key=lambda r: order[r.row.id])
     return results
+
+
+def _longest_sections(assistant: Assistant) -> set[tuple[str, str]]:
+    """Each document's longest section (by indexed words), as (document, section id)."""
+    found = set()
+    for name, document in assistant.documents.items():
+        lengths = document.ranker.lengths
+        if lengths:
+            found.add((name, document.ranker.sections[lengths.index(max(lengths))].id))
+    return found
 
 
 def _best_first(scores: list[float]) -> bool:
@@ -215,6 +230,9 @@ def summarise(results: Iterable[Result]) -> dict[str, float | int]:
         # and how many answers listed a section above a better-scored one.
         "off_topic": share(results, lambda r: r.kind == "off_topic"),
         "unordered": share(results, lambda r: not r.best_first),
+        # First answers that are the document's longest section: a section winning by bulk
+        # shows here as a share far above its share of the sections.
+        "longest_first": share(results, lambda r: r.longest_first),
     }
 
 

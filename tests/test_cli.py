@@ -163,6 +163,8 @@ def test_eval_counts_off_topic_declines_and_sections_out_of_order(
     kinds = [json.loads(line)["kind"] for line in results.read_text().splitlines()]
     assert summary["off_topic"] == kinds.count("off_topic") / len(kinds)
     assert summary["unordered"] == 0.0, "sections always come best first"
+    # The fixture's longest section is its contact card, and none of the four asks for it.
+    assert summary["longest_first"] == 0.0
 
 
 def test_typos_swap_two_middle_letters_of_the_longest_words() -> None:
