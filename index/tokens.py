@@ -32,9 +32,23 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
 
 
+_SHORT_TEXT = 600  # a question: its words are split once however many parts ask for them
+
+
 def split_words(text: str) -> list[Word]:
     """The words of `text`, normalised, with their offsets into `text` itself; "US" and "U.S."
     written in capitals are read as the word `usa`."""
+    if len(text) <= _SHORT_TEXT:
+        return list(_split_short(text))
+    return _split(text)
+
+
+@lru_cache(maxsize=4096)
+def _split_short(text: str) -> tuple[Word, ...]:
+    return tuple(_split(text))
+
+
+def _split(text: str) -> list[Word]:
     if "U" not in text:
         return [Word(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
     words: list[Word] = []

@@ -126,6 +126,11 @@ class IntentDetector:
 
     def detect_stems(self, stems: Sequence[str]) -> Intents:
         """Intents from the stems of a question's words, in order (as the ranker gives them)."""
+        # The ranker and the assistant both ask, for the same question: remember the last few.
+        return self._detect(tuple(stems))
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one detector per process, built once
+    def _detect(self, stems: tuple[str, ...]) -> Intents:
         found = self._matches(list(stems), self._by_first)
         for name in self._matches(list(stems), self._unless):
             found.pop(name, None)
