@@ -79,7 +79,7 @@ def read_questions(path: Path) -> list[Row]:
             data = json.loads(line)
             relevant = list(data.get("relevant_sections") or [])
             practices = data.get("practices") or []
-            category = (
+            category = data.get("category") or (
                 practices[0].split("|||")[0] if practices else (data.get("intent") or "information")
             )
             if not data.get("answerable", True):
