@@ -109,8 +109,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{name}: {policy.title!r}, last updated {policy.last_updated or 'not given'}, "
             f"version {policy.version}, {len(policy.sections)} sections  ({policy.source})"
         )
+        top = min((s.level for s in policy.sections if s.level > 0), default=1)
         for section, length in zip(policy.sections, document.ranker.lengths, strict=True):
-            indent = "  " * (section.level - 1)
+            indent = "  " * max(section.level - top, 0)
             print(f"  {indent}{section.id:<45} {length:>5} tokens  {section.heading}")
     return 0
 
