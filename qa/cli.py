@@ -15,6 +15,7 @@ from index.library import Library, load_library
 from index.policy import PolicyError
 from index.ranker import Params
 from qa.assistant import Assistant
+from qa.casework import mailbox_warning
 from qa.casework_cli import add_commands as add_casework_commands
 from qa.errors import QAError
 from qa.evaluation import (
@@ -103,6 +104,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """List documents and sections with ids and token counts."""
     assistant = _assistant(settings)
+    if warning := mailbox_warning(settings, assistant):
+        print(warning, file=sys.stderr)
     for name, document in assistant.documents.items():
         policy = document.policy
         print(

@@ -12,6 +12,7 @@ from index.library import Library, load_library
 from index.passages import plain_blocks, section_sentences
 from index.policy import Policy, PolicyError, parse_date, read_policy
 from qa.assistant import Assistant
+from qa.cli import main
 from qa.evaluation import run_eval
 from qa.render import render_markdown
 from qa.settings import Settings
@@ -331,3 +332,88 @@ def test_the_evaluation_counts_a_labelled_heading_inside_a_section_as_a_hit() ->
     withdraw = next(r for r in results if r.row.id == "w-3")
     assert withdraw.row.relevant == ["Withdrawing Consent"]
     assert withdraw.rank == 1 and withdraw.top[0] == "Your Rights"
+
+
+# -- a policy that names no contact e-mail --------------------------------------------------
+
+NO_EMAIL = (
+    "---\ntitle: Quiet Ltd\n---\n## Data\nWe keep your orders.\n## Contact\nWrite to 1 Main St.\n"
+)
+CANARY = "canary.requester@example.net"
+
+
+@pytest.fixture()
+def quiet_policy(tmp_path: Path) -> Path:
+    """A policy whose contact section gives a postal address and no e-mail."""
+    path = tmp_path / "quiet-policy.md"
+    path.write_text(NO_EMAIL, encoding="utf-8")
+    return path
+
+
+def expected_warning(path: Path) -> str:
+    """The line the server logs and `privacy-qa index` prints."""
+    return (
+        f"warning: {path} names no contact e-mail; rights requests and escalations are off "
+        "until PRIVACY_QA_PRIVACY_EMAIL is set"
+    )
+
+
+def test_privacy_qa_index_warns_in_one_line_of_a_policy_with_no_email(
+    quiet_policy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRIVACY_QA_POLICY", str(quiet_policy))
+    monkeypatch.delenv("PRIVACY_QA_PRIVACY_EMAIL", raising=False)
+    assert main(["index"]) == 0
+    assert capsys.readouterr().err == expected_warning(quiet_policy) + "\n"
+    monkeypatch.setenv("PRIVACY_QA_PRIVACY_EMAIL", "team@example.org")
+    assert main(["index"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_policy_with_no_email_starts_answers_and_refuses_requests_with_503(
+    quiet_policy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(policy=quiet_policy, data_dir=tmp_path / "data")
+    with caplog.at_level("INFO"), TestClient(create_app(settings)) as client:
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+            expected_warning(quiet_policy)
+        ]
+        asked = client.post("/api/ask", json={"question": "do you keep my orders?"})
+        assert asked.status_code == 200 and asked.json()["sections"][0]["id"] == "data"
+        assert client.get("/", params={"q": "do you keep my orders?"}).status_code == 200
+        assert client.get("/policy").status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+        request = {"right": "erasure", "jurisdiction": "gdpr", "name": "Ana", "email": CANARY}
+        for path, body in (
+            ("/api/rights-requests", request),
+            ("/api/escalations", {"question": "Who reads this?", "email": CANARY, "consent": True}),
+        ):
+            refused = client.post(path, json=body)
+            assert refused.status_code == 503, path
+            error = refused.json()["error"]
+            assert (error["status"], error["code"]) == (503, "privacy_email_not_set")
+            assert "PRIVACY_QA_PRIVACY_EMAIL" in error["message"]
+
+        for path in ("/rights-requests/new", "/escalations/new"):
+            page = client.get(path)
+            assert page.status_code == 503, path
+            assert "PRIVACY_QA_PRIVACY_EMAIL" in page.text and 'name="token"' not in page.text
+        token = client.app.state.form_tokens.issue("rights-request")  # type: ignore[attr-defined]
+        sent = client.post("/rights-requests/new", data={"token": token, **request})
+        assert sent.status_code == 503 and "PRIVACY_QA_PRIVACY_EMAIL" in sent.text
+        assert client.app.state.services.store is not None  # type: ignore[attr-defined]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert CANARY not in logged and "Ana" not in logged
+
+
+def test_privacy_qa_privacy_email_turns_requests_on_for_a_policy_with_no_email(
+    quiet_policy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(policy=quiet_policy, data_dir=tmp_path, privacy_email="team@example.org")
+    with caplog.at_level("WARNING"), TestClient(create_app(settings)) as client:
+        made = client.post(
+            "/api/escalations", json={"question": "Who reads this?", "consent": False}
+        )
+        assert made.status_code == 201
+    assert not [r for r in caplog.records if "names no contact e-mail" in r.getMessage()]
