@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from html import escape
+from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
 _ABBREVIATIONS = frozenset(
@@ -30,31 +34,190 @@ _ABBREVIATIONS = frozenset(
         "sr.",
     }
 )
+# Kramdown's and Pandoc's attributes: `## Cookies {#cookies .wide}` after a heading, or a
+# line of its own, `{: #cookies}`. They are markup, not words of the policy.
+_ATTRIBUTE = r"(?:[#.][A-Za-z][\w:.-]*|[A-Za-z][\w-]*=\S+)"
+ATTRIBUTES = re.compile(
+    rf"[ \t]*\{{:?[ \t]*(?P<attrs>{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*)[ \t]*\}}$"
+)
+ATTRIBUTE_LINE = re.compile(rf"\{{:[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}")
+_ID = re.compile(r"(?:^|\s)#([A-Za-z][\w:.-]*)")
+# A table row is one unit of text, its cells joined by this: a snippet reads as the row.
+CELL_SEPARATOR = " | "
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+def split_attributes(text: str) -> tuple[str, str | None]:
+    """A heading's text without a trailing `{#id .class}`, and the id it names (or None)."""
+    found = ATTRIBUTES.search(text)
+    if found is None or found.start() == 0:
+        return text, None
+    named = _ID.search(found.group("attrs"))
+    return text[: found.start()].rstrip(), named.group(1) if named else None
 
 
-def plain_blocks(markdown: str) -> list[str]:
-    """The text of each paragraph, list item, table cell or heading, without Markdown markup."""
-    blocks = []
-    for token in _parser().parse(markdown):
-        if token.type != "inline" or not token.children:
-            continue
-        parts = []
-        for child in token.children:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-            elif child.type == "image":
-                parts.append(child.content)
-        text = " ".join("".join(parts).split())
-        if text:
-            blocks.append(text)
+def drop_attribute_line(inline: Token) -> str | None:
+    """Take a kramdown attribute line (`{: #id}`) off the start of a paragraph, if it has one;
+    the id it names, or "" when it names none, or None when there was no such line."""
+    children = inline.children or []
+    if not children or children[0].type != "text":
+        return None
+    first = children[0].content.strip()
+    if not ATTRIBUTE_LINE.fullmatch(first) or (
+        len(children) > 1 and children[1].type not in ("softbreak", "hardbreak")
+    ):
+        return None
+    inline.children = children[2:]
+    inline.content = inline.content.partition("\n")[2]
+    named = _ID.search(first)
+    return named.group(1) if named else ""
+
+
+@lru_cache(maxsize=2)
+def _parser(html: bool = True) -> MarkdownIt:
+    # html=True: raw HTML comes out as html_block and html_inline tokens, whose visible text is
+    # indexed below, where html=False would index the tags and attributes as words.
+    return MarkdownIt("commonmark", {"html": html}).enable("table")
+
+
+class _VisibleText(HTMLParser):
+    """The text a browser would show of some HTML, one string per block, row or cell."""
+
+    BLOCKS = frozenset(
+        {
+            *("address", "article", "aside", "blockquote", "caption", "dd", "details", "div"),
+            *("dl", "dt", "figcaption", "figure", "footer", "form", "header", "hr", "li"),
+            *("main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody"),
+            *("tfoot", "thead", "ul", "h1", "h2", "h3", "h4", "h5", "h6"),
+        }
+    )
+    HIDDEN = frozenset({"script", "style", "template", "head", "title", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.text: list[str] = []
+        self.cells: list[str] | None = None  # inside a <tr>: the cells so far
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag == "tr":
+            self._end_row()
+            self.cells = []
+        elif tag in ("td", "th"):
+            self._end_cell()
+        elif tag == "br":
+            self.text.append(" ")
+        elif tag in self.BLOCKS:
+            self._end_block()
+        elif tag == "img":
+            self.text.append(dict(attrs).get("alt") or "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.HIDDEN:  # <script/> opens nothing
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "tr":
+            self._end_row()
+        elif tag in ("td", "th"):
+            self._end_cell()
+        elif tag in self.BLOCKS:
+            self._end_block()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.text.append(data)
+
+    def _take(self) -> str:
+        text = " ".join("".join(self.text).split())
+        self.text = []
+        return text
+
+    def _end_cell(self) -> None:
+        text = self._take()
+        if text and self.cells is not None:
+            self.cells.append(text)
+        elif text:
+            self.blocks.append(text)
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self.cells:
+            self.blocks.append(CELL_SEPARATOR.join(self.cells))
+        self.cells = None
+
+    def _end_block(self) -> None:
+        if self.cells is not None:
+            self._end_cell()  # a <p> or <div> inside a cell is part of the cell
+        elif text := self._take():
+            self.blocks.append(text)
+
+    def close(self) -> None:
+        super().close()
+        self._end_row()
+        self._end_block()
+
+
+def visible_text(html: str) -> list[str]:
+    """The text of an HTML fragment as a browser shows it, one string per block or table row."""
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks
+
+
+def inline_text(children: Sequence[Token] | None) -> str:
+    """The words of one inline run (a paragraph, cell or heading), without markup."""
+    parts: list[str] = []
+    for child in children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(escape(child.content, quote=False))
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(escape(child.content, quote=False))
+        elif child.type == "html_inline":
+            parts.append(child.content)
+    # Text and tags together are one small HTML document: the tags go, entities are decoded
+    # once, and what sits in an inline <script> or <style> is left out as a browser would.
+    return " ".join(visible_text("".join(parts)))
+
+
+def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:
+    """The text of each paragraph, list item, table row, heading or HTML block, without markup:
+    of raw HTML, what a browser would show, or with `html_as_text` the HTML as written (as
+    our pages show it)."""
+    blocks: list[str] = []
+    cells: list[str] | None = None
+    for token in _parser(not html_as_text).parse(markdown):
+        if token.type == "tr_open":
+            cells = []
+        elif token.type == "tr_close":
+            if cells:
+                blocks.append(CELL_SEPARATOR.join(cells))
+            cells = None
+        elif token.type == "html_block":
+            blocks.extend(visible_text(token.content))
+        elif token.type == "inline" and token.children:
+            drop_attribute_line(token)
+            text = split_attributes(" ".join(inline_text(token.children).split()))[0]
+            if text and cells is not None:
+                cells.append(text)
+            elif text:
+                blocks.append(text)
     return blocks
+
+
+def has_text(markdown: str) -> bool:
+    """Whether a reader sees any words in it: text, a code block, or HTML's visible text."""
+    return bool(plain_blocks(markdown)) or any(
+        token.type in ("fence", "code_block") and token.content.strip()
+        for token in _parser().parse(markdown)
+    )
 
 
 def split_sentences(block: str) -> list[str]:

@@ -128,10 +128,10 @@ class Ranker:
         body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
         # The preamble's heading is the document's title ("Privacy Policy"): words every
         # question about the policy shares, so they are not made heading words of it.
-        heads = [analyzer.terms(" ".join(s.path)) if s.level > 1 else [] for s in sections]
+        heads = [analyzer.terms(" ".join(s.path)) if s.level > 0 else [] for s in sections]
         self.lengths = [len(doc) for doc in body]
         # A preamble of a title line or a date says nothing a question could ask about.
-        self._silent = {i for i, s in enumerate(sections) if s.level == 1 and self.lengths[i] < 12}
+        self._silent = {i for i, s in enumerate(sections) if s.level == 0 and self.lengths[i] < 12}
         n = len(sections)
         self._terms: dict[str, _Term] = {}
         self._unknown_idf = _idf(n, 0)  # set before the early return: an empty corpus ranks too

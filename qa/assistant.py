@@ -137,7 +137,7 @@ class Assistant:
             self.documents[name] = _Document(
                 policy,
                 ranker,
-                {s.id: render_markdown(s.markdown) for s in policy.sections},
+                {s.id: render_markdown(s.markdown, s.subheadings) for s in policy.sections},
                 {
                     s.id: prepare_sentences(sentences, ranker.analyzer)
                     for s, sentences in zip(policy.sections, ranker.sentences, strict=True)

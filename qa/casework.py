@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from qa.assistant import Assistant
-from qa.errors import SettingsError
 from qa.escalations import Escalations
 from qa.limits import limit_named
 from qa.outbox import Outbox, transport_for
@@ -31,16 +30,21 @@ class Casework:
             self.store.close()
 
 
-def privacy_address(settings: Settings, assistant: Assistant) -> str:
-    """Where requests go: PRIVACY_QA_PRIVACY_EMAIL, else the policy's contact e-mail."""
-    address = settings.privacy_email or assistant.contact_card().email
-    if not address:
-        raise SettingsError(
-            "PRIVACY_QA_PRIVACY_EMAIL is not set and the policy's contact section gives no "
-            "e-mail address; set PRIVACY_QA_PRIVACY_EMAIL",
-            "PRIVACY_QA_PRIVACY_EMAIL",
-        )
-    return address
+def privacy_address(settings: Settings, assistant: Assistant) -> str | None:
+    """Where requests go: PRIVACY_QA_PRIVACY_EMAIL, else the policy's contact e-mail; None
+    when neither gives one (rights requests and escalations are then refused with a 503)."""
+    return settings.privacy_email or assistant.contact_card().email or None
+
+
+def mailbox_warning(settings: Settings, assistant: Assistant) -> str | None:
+    """The one line `privacy-qa index` prints and the server logs when requests have nowhere
+    to go; None when they do. It names the file, never an address."""
+    if privacy_address(settings, assistant) is not None:
+        return None
+    return (
+        f"warning: {assistant.library.default.source} names no contact e-mail; rights requests "
+        "and escalations are off until PRIVACY_QA_PRIVACY_EMAIL is set"
+    )
 
 
 def open_casework(settings: Settings, assistant: Assistant, store: Store | None = None) -> Casework:

@@ -15,6 +15,7 @@ from index.library import Library, load_library
 from index.policy import PolicyError
 from index.ranker import Params
 from qa.assistant import Assistant
+from qa.casework import mailbox_warning
 from qa.casework_cli import add_commands as add_casework_commands
 from qa.errors import QAError
 from qa.evaluation import (
@@ -103,14 +104,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """List documents and sections with ids and token counts."""
     assistant = _assistant(settings)
+    if warning := mailbox_warning(settings, assistant):
+        print(warning, file=sys.stderr)
     for name, document in assistant.documents.items():
         policy = document.policy
         print(
             f"{name}: {policy.title!r}, last updated {policy.last_updated or 'not given'}, "
             f"version {policy.version}, {len(policy.sections)} sections  ({policy.source})"
         )
+        top = min((s.level for s in policy.sections if s.level > 0), default=1)
         for section, length in zip(policy.sections, document.ranker.lengths, strict=True):
-            indent = "  " * (section.level - 1)
+            indent = "  " * max(section.level - top, 0)
             print(f"  {indent}{section.id:<45} {length:>5} tokens  {section.heading}")
     return 0
 

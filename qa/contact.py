@@ -71,7 +71,8 @@ def read_contact_card(policy: Policy) -> ContactCard:
     phone = email = website = None
     lines: list[str] = []
     extra: dict[str, str] = {}
-    for block in plain_blocks(section.markdown):
+    # Raw HTML as written: the card shows what the policy page shows (HTML as text).
+    for block in plain_blocks(section.markdown, html_as_text=True):
         labelled = _LABEL.match(block)
         label = labelled.group("label").strip().casefold() if labelled else ""
         value = labelled.group("value").strip() if labelled else block

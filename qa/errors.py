@@ -41,6 +41,20 @@ class SettingsError(QAError):
     code = "bad_setting"
 
 
+class NoPrivacyMailbox(QAError):
+    """Rights requests and escalations are off: there is nowhere to send them."""
+
+    code = "privacy_email_not_set"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "rights requests and escalations are off: the policy names no contact e-mail and "
+            "PRIVACY_QA_PRIVACY_EMAIL is not set; the operator must set PRIVACY_QA_PRIVACY_EMAIL "
+            "to the privacy team's address"
+        )
+
+
 class NotFound(QAError):
     """No such record, or the token does not match it (the two look the same from outside)."""
 

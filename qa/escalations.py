@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Row, select
 
 from qa.assistant import MAX_QUESTION, Assistant
-from qa.errors import QAError
+from qa.errors import NoPrivacyMailbox, QAError
 from qa.mail import build_message, new_message_id
 from qa.outbox import Outbox
 from qa.store import Store, email_hash, escalations, run_idempotent, utcnow
@@ -65,7 +65,7 @@ class Escalations:
         assistant: Assistant,
         *,
         public_url: str,
-        privacy_email: str,
+        privacy_email: str | None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -83,6 +83,9 @@ class Escalations:
         now: datetime | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Store the escalation and its mail to privacy@ in one transaction; 201 and a reference."""
+        privacy_email = self.privacy_email
+        if privacy_email is None:
+            raise NoPrivacyMailbox()
         if email is not None and not consent:
             raise QAError(
                 "consent: must be true to give an e-mail address; we use it only to reply",
@@ -134,7 +137,7 @@ class Escalations:
             )
             message = build_message(
                 sender=self.outbox.sender,
-                to=self.privacy_email,
+                to=privacy_email,
                 reply_to=email,
                 subject=f"Question for the privacy team {reference}",
                 body=text,

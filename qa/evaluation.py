@@ -156,7 +156,10 @@ def evaluate(
         for row in policy_rows:
             answer = assistant.answer(row.question[:500] or "?", MAX_TOP_K)
             headings = [s.heading for s in answer.sections]
-            rank = next((i + 1 for i, h in enumerate(headings) if h in row.relevant), None)
+            # A labelled heading may now sit inside a section (a `###` under a `##`): the
+            # section that holds it is a hit.
+            held = [_headings_in(assistant, s.document, s.id) for s in answer.sections]
+            rank = next((i + 1 for i, hs in enumerate(held) if hs & set(row.relevant)), None)
             results.append(
                 Result(
                     row,
@@ -191,6 +194,14 @@ def _longest_sections(assistant: Assistant) -> set[tuple[str, str]]:
 
 def _best_first(scores: list[float]) -> bool:
     return all(a >= b for a, b in pairwise(scores))
+
+
+def _headings_in(assistant: Assistant, document: str, section_id: str) -> set[str]:
+    policy = assistant.library.get(document)
+    section = policy.section(section_id) if policy else None
+    if section is None:
+        return set()
+    return {section.heading, *(text for _, text in section.subheadings)}
 
 
 def _primary(intents: list[str]) -> str | None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+from index.passages import ATTRIBUTES, drop_attribute_line
+from index.policy import heading_text
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -58,6 +62,34 @@ def _align_by_class(state: StateCore) -> None:
             token.attrSet("class", f"align-{align}")
 
 
+def _heading_anchors(state: StateCore) -> None:
+    # Kramdown attributes ({#id}, {: .class}) are markup, not text: off the headings, and a
+    # paragraph that is only attributes goes. Each heading inside the section gets the anchor id
+    # the policy gave it (Section.subheadings), matched by its text, in order.
+    wanted: list[tuple[str, str]] = list(state.env.get("subheadings", ()))
+    kept: list[Token] = []
+    tokens = state.tokens
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "paragraph_open" and i + 2 < len(tokens):
+            inline = tokens[i + 1]
+            if drop_attribute_line(inline) is not None and not inline.children:
+                i += 3
+                continue
+        if token.type == "heading_open" and i + 1 < len(tokens):
+            inline = tokens[i + 1]
+            text, _ = heading_text(inline)
+            last = inline.children[-1] if inline.children else None
+            if last is not None and last.type == "text":
+                last.content = ATTRIBUTES.sub("", last.content)
+            if wanted and wanted[0][1] == text:
+                token.attrSet("id", wanted.pop(0)[0])
+        kept.append(token)
+        i += 1
+    state.tokens = kept
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False escapes any raw HTML in the source (tests/test_xss.py holds it to that).
@@ -65,12 +97,16 @@ def _parser() -> MarkdownIt:
     parser.enable("table")
     parser.core.ruler.push("images_as_text", _images_as_text)
     parser.core.ruler.push("align_by_class", _align_by_class)
+    parser.core.ruler.push("heading_anchors", _heading_anchors)
     return parser
 
 
-def render_markdown(markdown: str) -> str:
-    """HTML for a section body; nothing from the document can inject markup or script."""
-    html: str = _parser().render(markdown)
+def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) -> str:
+    """HTML for a section body; nothing from the document can inject markup or script.
+
+    `subheadings` are (id, text) of the headings inside it (Section.subheadings), so that
+    each can be linked to."""
+    html: str = _parser().render(markdown, {"subheadings": tuple(subheadings)})
     return html
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, text, update
 
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
-from qa.errors import BadTransition, NotFound, QAError, TooManyRequests
+from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError, TooManyRequests
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
 from qa.mail import build_message, new_message_id
@@ -169,7 +169,7 @@ class RightsRequests:
         outbox: Outbox,
         *,
         public_url: str,
-        privacy_email: str,
+        privacy_email: str | None,
         verification_ttl: timedelta = timedelta(hours=72),
         verify_mail_limit: Limit | None = None,
     ) -> None:
@@ -186,6 +186,8 @@ class RightsRequests:
         self, intake: Intake, idempotency_key: str | None = None, now: datetime | None = None
     ) -> tuple[int, dict[str, Any]]:
         """Store a request with its mail in one transaction; 201 and the status URL."""
+        if self.privacy_email is None:
+            raise NoPrivacyMailbox()
         if intake.right not in RIGHTS:
             raise QAError(f"right: use one of {', '.join(RIGHTS)}", "right")
         when = now or utcnow()
@@ -529,6 +531,8 @@ class RightsRequests:
         )
 
     def _mail_privacy_team(self, conn: Connection, request: RightsRequest) -> None:
+        if self.privacy_email is None:  # a request verified after the address was unset
+            raise NoPrivacyMailbox()
         confirm = (
             f"Confirm receipt by: {request.confirm_by.isoformat()}\n" if request.confirm_by else ""
         )

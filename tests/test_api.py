@@ -136,12 +136,12 @@ def test_policy_lists_metadata_and_sections(widgets_client: TestClient) -> None:
     assert data["url"] == "/policy"
     assert data["documents"] == ["widgets-policy"]
     by_id = {s["id"]: s for s in data["sections"]}
-    assert by_id["withdrawing-consent"] == {
-        "id": "withdrawing-consent",
-        "heading": "Withdrawing Consent",
-        "path": ["Your Rights", "Withdrawing Consent"],
-        "level": 3,
-        "url": "/policy#withdrawing-consent",
+    assert by_id["your-rights"] == {  # with its ### Withdrawing Consent inside it
+        "id": "your-rights",
+        "heading": "Your Rights",
+        "path": ["Your Rights"],
+        "level": 2,
+        "url": "/policy#your-rights",
     }
     assert data["sections"][0]["id"] == "preamble"
 

@@ -51,7 +51,7 @@ def test_index_lists_sections_with_ids_and_token_counts(capsys: pytest.CaptureFi
     assert main(["index"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("widgets-policy: 'Widgets Privacy Notice', last updated March 3, 2025")
-    for section_id in ("preamble", "what-we-collect", "cookies", "withdrawing-consent"):
+    for section_id in ("preamble", "what-we-collect", "cookies", "your-rights"):
         assert section_id in out
     assert "tokens  How Long We Keep Your Data" in out
 
@@ -117,7 +117,7 @@ def test_ask_prints_the_policy_words_with_highlights_and_next_steps(
 ) -> None:
     assert main(["ask", "how do I withdraw my consent"]) == 0
     out = capsys.readouterr().out
-    assert "## Withdrawing Consent  (/policy#withdrawing-consent" in out
+    assert "## Your Rights  (/policy#your-rights" in out  # its ### is inside it
     assert "**withdraw**" in out
     assert "intents: rights:withdraw_consent" in out
     assert "/rights-requests/new?right=withdraw_consent" in out

@@ -31,17 +31,18 @@ def test_bundled_policy_splits_at_level_two_headings_with_a_preamble() -> None:
     assert len(policy.version) == 16
 
 
-def test_level_three_headings_become_subsections_keeping_the_parent_path() -> None:
+def test_level_three_headings_stay_inside_their_section_with_anchors_of_their_own() -> None:
     text = (
         "---\ntitle: T\n---\n## Rights\nIntro.\n"
-        "### Access\nAsk us.\n### Access\nAgain.\n## Other\nx\n"
+        "### Access\nAsk us.\n### Access\nAgain.\n## Access\nx\n"
     )
     policy = read_policy(text, "t")
-    by_id = {s.id: s for s in policy.sections}
-    assert by_id["access"].path == ("Rights", "Access")
-    assert by_id["access"].level == 3
-    assert by_id["access-2"].path == ("Rights", "Access")
-    assert by_id["rights"].markdown == "Intro."
+    assert [s.id for s in policy.sections] == ["rights", "access"]
+    rights = policy.sections[0]
+    assert rights.markdown == "Intro.\n### Access\nAsk us.\n### Access\nAgain."
+    assert rights.path == ("Rights",) and rights.level == 2
+    # The section keeps its own slug; the headings inside it get the next free ones.
+    assert rights.subheadings == (("access-2", "Access"), ("access-3", "Access"))
 
 
 def test_headings_inside_code_fences_do_not_split() -> None:

@@ -335,8 +335,12 @@ def hostile_policy() -> str:
 
 
 def heading_of(n: int) -> str:
-    """The heading clause `n` has on the pages (its line, less the ## marker)."""
-    return f"{marker(n)} {PAYLOADS[n - 1]}"
+    """The heading clause `n` has on the pages (its line, less the ## marker, and less the
+    `**` of a payload in bold: a heading's emphasis is not part of its words)."""
+    payload = PAYLOADS[n - 1]
+    if payload.startswith("**") and payload.endswith("**"):
+        payload = payload[2:-2]
+    return f"{marker(n)} {payload}"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
 from qa.deadlines import JURISDICTIONS, QUICK_RIGHTS, deadlines
-from qa.errors import IdempotencyMismatch, NotFound, QAError
+from qa.errors import IdempotencyMismatch, NoPrivacyMailbox, NotFound, QAError
 from qa.intents import RIGHTS
 from qa.requests import JURISDICTION_LABELS, NO_VERIFICATION, Intake
 from web.chat import form_tokens
@@ -235,6 +235,23 @@ def _escalation_form(
     )
 
 
+def _requests_off(what: str) -> Response:
+    """The page in place of a form whose request would have nowhere to go (503)."""
+    return render_page(
+        "message_page.html",
+        status=503,
+        title=f"{what} is not available",
+        heading=f"{what} is not available",
+        lines=[
+            "This site cannot take it yet: it has no address for the privacy team. Please use "
+            "the contact details in the privacy policy.",
+            NoPrivacyMailbox().message[:1].upper() + NoPrivacyMailbox().message[1:] + ".",
+        ],
+        back="/contact",
+        back_label="Contact details",
+    )
+
+
 def status_path(reference: str, token: str) -> str:
     """The status page of a request (HTML), for whoever holds its token."""
     return f"/rights-requests/{reference}?token={quote(token, safe='')}"
@@ -246,11 +263,14 @@ def status_path(reference: str, token: str) -> str:
 @router.get("/rights-requests/new")
 async def new_rights_request(
     request: Request,
+    services: ServicesDep,
     right: Annotated[str | None, Query(max_length=40)] = None,
     jurisdiction: Annotated[str | None, Query(max_length=40)] = None,
     question: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """One form for every right; ?right= and ?jurisdiction= choose the options."""
+    if services.rights.privacy_email is None:
+        return _requests_off("Making a privacy request")
     values = {
         "right": right if right in RIGHTS else "",
         "jurisdiction": jurisdiction or "other",
@@ -288,7 +308,7 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
         }
         return _rights_form(request, values, errors, status=422)
     except QAError as exc:
-        return _rights_form(request, values, {exc.field or "form": exc.message}, status=422)
+        return _rights_form(request, values, {exc.field or "form": exc.message}, exc.status)
     services.sender.wake()
     token = dict(parse_qsl(urlsplit(created["status_url"]).query)).get("token", "")
     return RedirectResponse(
@@ -347,9 +367,13 @@ def rights_request_page(
 
 @router.get("/escalations/new")
 async def new_escalation(
-    request: Request, question: Annotated[str | None, Query(max_length=2000)] = None
+    request: Request,
+    services: ServicesDep,
+    question: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     """A form to ask a person on the privacy team; ?question= fills it in."""
+    if services.escalations.privacy_email is None:
+        return _requests_off("Asking the privacy team")
     return _escalation_form(request, {"question": question or "", "email": ""}, {})
 
 
@@ -382,7 +406,7 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
         message = "This form was already sent with other details; send it again to ask anew."
         return _escalation_form(request, values, {"form": message}, status=422)
     except QAError as exc:
-        return _escalation_form(request, values, {exc.field or "form": exc.message}, 422)
+        return _escalation_form(request, values, {exc.field or "form": exc.message}, exc.status)
     services.sender.wake()
     page = render_page(
         "escalation_sent.html",

@@ -58,8 +58,16 @@ def render_page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
 
 
 def _policy_page(assistant: Assistant, policy: Policy) -> Response:
+    # The shallowest sections are <h2> on the page, any under them <h3>, whatever level of
+    # heading the document split at.
+    top = min((s.level for s in policy.sections if s.level > 0), default=1)
     sections = [
-        {"section": s, "html": assistant.section_html(s), "is_preamble": s.level == 1}
+        {
+            "section": s,
+            "html": assistant.section_html(s),
+            "is_preamble": s.level == 0,
+            "tag": "h2" if s.level <= top else "h3",
+        }
         for s in policy.sections
     ]
     others = [p for p in assistant.library.documents.values() if p.name != policy.name]

@@ -35,6 +35,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorOut,
         "description": "A field is missing or not valid; the message names it.",
     },
+    503: {
+        "model": ErrorOut,
+        "description": "Not available now: the database is out of reach (retry), or rights "
+        "requests and escalations are off because PRIVACY_QA_PRIVACY_EMAIL is not set and the "
+        "policy names no e-mail (privacy_email_not_set).",
+    },
 }
 
 IdempotencyKey = Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from qa.answers import Answer
-from qa.casework import Casework, open_casework
+from qa.casework import Casework, mailbox_warning, open_casework
 from qa.escalations import Escalations
 from qa.outbox import Outbox, Sender
 from qa.questions import QuestionLog
@@ -20,6 +21,8 @@ from qa.requests import RightsRequests
 from qa.retention import PurgeSchedule
 from qa.settings import Settings
 from qa.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,6 +63,8 @@ def casework_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warning := mailbox_warning(settings, app.state.assistant):
+            log.warning(warning)  # the routes that would mail the team answer 503 meanwhile
         casework = await asyncio.to_thread(open_casework, settings, app.state.assistant, store)
         purges = None
         if settings.purge_interval_hours > 0:
