@@ -24,8 +24,11 @@ class Practices:
         questions: dict[str, list[str]] | None = None,
         silent: dict[str, str] | None = None,
         optional: Iterable[str] = (),
+        core: Iterable[str] = (),
     ) -> None:
         self.names = tuple(cues)
+        # Practices every policy covers, in common words: a passing mention is not enough.
+        self.core = frozenset(core)
         # Practices whose absence from a policy does not make a question about them unanswered.
         self.optional = frozenset(optional)
         # What to tell a visitor whose question is about a practice the policy never mentions
@@ -139,21 +142,22 @@ def stem_words(analyzer: Analyzer, text: str) -> list[str]:
 
 def _load(
     raw: str,
-) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str], set[str]]:
+) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str], set[str], set[str]]:
     table = tomllib.loads(raw)
     cues = {name: list(spec["cues"]) for name, spec in table.items()}
     questions = {name: list(spec.get("questions", [])) for name, spec in table.items()}
     silent = {name: str(spec["silent"]) for name, spec in table.items() if "silent" in spec}
     optional = {name for name, spec in table.items() if not spec.get("absent_declines", True)}
-    return cues, questions, silent, optional
+    core = {name for name, spec in table.items() if spec.get("core", False)}
+    return cues, questions, silent, optional, core
 
 
 @lru_cache(maxsize=1)
 def default_practices() -> Practices:
     """The bundled practice vocabulary (built once)."""
     raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
-    cues, questions, silent, optional = _load(raw)
-    return Practices(cues, default_analyzer(), questions, silent, optional)
+    cues, questions, silent, optional, core = _load(raw)
+    return Practices(cues, default_analyzer(), questions, silent, optional, core)
 
 
 def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:

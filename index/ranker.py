@@ -19,6 +19,9 @@ from index.tokens import Analyzer, split_words
 Vector = NDArray[np.float64]
 
 
+MIN_CUES = 2  # cues of a core practice in one section for the policy to speak of it
+
+
 @dataclass(frozen=True, slots=True)
 class Params:
     """Ranking parameters; the defaults are the ones chosen by `privacy-qa eval` (README,
@@ -231,8 +234,16 @@ class Ranker:
         found_in_body = [cues.cue_counts(b) for b in body]
         found_in_head = [cues.cue_counts(h) for h in heads]
         by_practice = cues.membership()
-        raw = by_practice @ (np.add(found_in_body, found_in_head).T > 0)
-        self._covered = raw.max(axis=1) > 0
+        # A practice a policy speaks of, rather than touches in passing ("how we use, retain
+        # and protect your information" is not a word on how long data is kept): named in a
+        # heading, or with MIN_CUES cues in one section. The core practices' cues are common
+        # words (retain, storage, access); a topic that many policies leave out (selling data,
+        # children, a merger) has cues specific enough that one mention is the answer.
+        in_head = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0)
+        in_body = by_practice @ np.array(found_in_body, dtype=np.float64).T
+        needed = np.array([MIN_CUES if n in cues.core else 1 for n in cues.names])
+        covered = (in_head > 0) | (in_body >= needed[:, None])
+        self._covered = np.asarray(covered.any(axis=1), dtype=bool)
         self._titled = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0) > 0
         counts = np.add(found_in_body, p.heading_weight * np.array(found_in_head)).T
         lengths = np.array(

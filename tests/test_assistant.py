@@ -406,3 +406,20 @@ def test_the_visitors_own_contact_details_are_data_not_a_contact_request(
         assert "contact" not in answer.intents, question
         assert answer.sections[0].id == "what-we-collect", question
     assert "contact" in widgets.answer("what are your contact details").intents
+
+
+def test_a_core_practice_named_in_passing_is_not_spoken_of(tmp_path: Path) -> None:
+    # "retain" in a list of verbs says nothing about how long data is kept; "we never sell"
+    # once is the answer to whether data is sold.
+    (tmp_path / "p.md").write_text(
+        "---\ntitle: P\n---\n\n## About\n\nThis notice says how we ask for, use, retain and "
+        "protect your personal information.\n\n## Sharing\n\nWe share your name with the "
+        "courier. We never sell your information.\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(load_library(tmp_path / "p.md"))
+    kept = assistant.answer("how long do you keep my information")
+    assert (kept.answered, kept.kind) == (False, "silent")
+    assert kept.message.startswith("Our privacy policy does not say how long personal data is kept")
+    sold = assistant.answer("do you sell my information")
+    assert sold.answered and sold.sections[0].id == "sharing"
