@@ -10,11 +10,19 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.feedback import FeedbackCount, FeedbackCounts
 from qa.settings import Settings
+from qa.store import Cipher, Store, make_engine
 from web.app import create_app
 
 
-def test_counts_are_kept_per_day_and_section() -> None:
-    counts = FeedbackCounts()
+def _counts(client: TestClient) -> list[FeedbackCount]:
+    counts: FeedbackCounts = client.app.state.services.feedback  # type: ignore[attr-defined]
+    return counts.counts()
+
+
+def test_counts_are_kept_per_day_and_section(database_url: str) -> None:
+    store = Store(make_engine(database_url), Cipher())
+    store.upgrade()
+    counts = FeedbackCounts(store)
     monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
     counts.record("privacy-policy", "data-retention", True, monday)
     counts.record("privacy-policy", "data-retention", True, monday)
@@ -33,6 +41,8 @@ def test_counts_are_kept_per_day_and_section() -> None:
         "helpful": 1,
         "not_helpful": 0,
     }
+    assert counts.counts(since=tuesday) == [counts.counts()[-1]]
+    store.close()
 
 
 def test_feedback_api_counts_a_yes_and_a_no(client: TestClient) -> None:
@@ -41,7 +51,7 @@ def test_feedback_api_counts_a_yes_and_a_no(client: TestClient) -> None:
             "/api/feedback", json={"section_id": "data-retention", "helpful": helpful}
         )
         assert response.status_code == 200 and response.json() == {"status": "counted"}
-    (count,) = client.app.state.feedback.counts()  # type: ignore[attr-defined]
+    (count,) = _counts(client)
     assert (count.document, count.section_id, count.helpful, count.not_helpful) == (
         "privacy-policy",
         "data-retention",
@@ -62,7 +72,7 @@ def test_feedback_takes_nothing_but_section_document_and_yes_or_no(client: TestC
     assert response.status_code == 422 and response.json()["error"]["field"] == "question"
     response = client.post("/api/feedback", json={"section_id": "data-retention", "helpful": "yes"})
     assert response.status_code == 422 and response.json()["error"]["field"] == "helpful"
-    assert client.app.state.feedback.counts() == []  # type: ignore[attr-defined]
+    assert _counts(client) == []
 
 
 def test_the_privacy_team_reads_the_counts_with_a_support_key(
