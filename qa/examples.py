@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,12 @@ MAX_QUESTION = 500
 RELOAD_SECONDS = 5.0
 # The row of the counters table that every add and remove increments (year 0: not a series).
 _VERSION = {"name": "examples", "year": 0}
+
+# Spaces as JSON Schema's regular expressions (ECMA-262) know them, so that the API's documented
+# rule and this check agree on every character; Python's own also count \x1c-\x1f and \x85.
+SPACES = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+CONTROL = re.compile("[\x00-\x1f\x7f]")
+_LINE_BREAKS = re.compile("[\t\r\n]")
 
 Key = tuple[str, str]
 ExampleMap = dict[Key, list[str]]
@@ -69,8 +76,15 @@ class Example:
 
 
 def clean_question(question: str, where: str = "question") -> str:
-    """The question with its spaces collapsed; QAError naming `where` if it is too short or long."""
-    text = " ".join(question.split())
+    """The question with its spaces collapsed; QAError naming `where` if it is too short or long,
+    or holds control characters."""
+    text = _LINE_BREAKS.sub(" ", question)  # a file's or a shell's line breaks and tabs
+    if CONTROL.search(text):
+        raise QAError(
+            f"{where}: must be one line of text without control characters; retype it",
+            "question",
+        )
+    text = SPACES.sub(" ", text).strip(" ")
     if len(text.replace(" ", "")) < MIN_QUESTION:
         raise QAError(
             f"{where}: must have at least {MIN_QUESTION} characters other than spaces; write the "

@@ -46,7 +46,12 @@ def add_example(body: ExampleIn, services: ServicesDep) -> Response:
 def list_examples(
     services: ServicesDep,
     document: Annotated[
-        str | None, Query(max_length=200, description="Only this document's examples.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Only this document's examples.",
+        ),
     ] = None,
 ) -> Response:
     """Example questions in the database, oldest first; `stale` where the section is gone."""

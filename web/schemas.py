@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from qa.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.examples import CONTROL, SPACES
+from qa.examples import MIN_QUESTION as MIN_EXAMPLE
 from qa.mail import ADDRESS_PATTERN
 
 # The checks the validators make on text, as JSON Schema, so that the documented contract and
@@ -215,8 +217,12 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
-# At least three characters that are not spaces, as the example questions' check says.
-THREE_CHARACTERS: dict[str, Any] = {"pattern": r"\S\s*\S\s*\S"}
+# At least three characters that are not spaces, and no control character, as the example
+# questions' check says.
+THREE_CHARACTERS: dict[str, Any] = {
+    "pattern": r"\S\s*\S\s*\S",
+    "not": {"pattern": r"[\x00-\x1f\x7f]"},
+}
 
 
 class ExampleIn(BaseModel):
@@ -237,19 +243,21 @@ class ExampleIn(BaseModel):
         "/api/policy?document=... lists them.",
     )
     question: str = Field(
-        min_length=3,
+        min_length=MIN_EXAMPLE,
         max_length=MAX_QUESTION,
-        description="The question as a visitor would ask it: up to 500 characters, 3 of them "
-        "not spaces (runs of spaces become one). The same question for the same section again "
-        "changes nothing.",
+        description="The question as a visitor would ask it, on one line: up to 500 "
+        "characters, 3 of them not spaces (runs of spaces become one). The same question for "
+        "the same section again changes nothing.",
         json_schema_extra=THREE_CHARACTERS,
     )
 
     @field_validator("question")
     @classmethod
     def _three_characters(cls, value: str) -> str:
-        if len("".join(value.split())) < 3:
-            raise ValueError("must have at least 3 characters other than spaces")
+        if CONTROL.search(value):
+            raise ValueError("must be one line of text without control characters")
+        if len(SPACES.sub("", value)) < MIN_EXAMPLE:
+            raise ValueError(f"must have at least {MIN_EXAMPLE} characters other than spaces")
         return value
 
 
