@@ -138,10 +138,10 @@ def example_file(policy: Policy) -> Path | None:
     return source.with_name(source.stem + FILE_SUFFIX)
 
 
+# One line, as every start-up and command error is.
 _SHAPE = (
-    "the file maps section ids to lists of questions, e.g.\n"
-    "  data-retention:\n"
-    "    - how long is my stuff kept?"
+    "the file maps section ids to lists of questions: a line 'data-retention:' and under it "
+    "lines '  - how long do you keep my data?'"
 )
 
 
