@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from index.library import Library, load_library
 from index.policy import PolicyError
 from index.ranker import Params
@@ -27,8 +29,11 @@ from qa.evaluation import (
     summarise,
     write_results,
 )
+from qa.examples import Examples, merge, read_example_files
+from qa.examples_cli import add_commands as add_example_commands
 from qa.logs import log_config
 from qa.settings import Settings, describe
+from qa.store import SQLITE_FILE, open_store
 
 
 def _library(settings: Settings) -> Library:
@@ -36,7 +41,34 @@ def _library(settings: Settings) -> Library:
 
 
 def _assistant(settings: Settings) -> Assistant:
-    return Assistant(_library(settings), min_confidence=settings.min_confidence)
+    library = _library(settings)
+    return Assistant(
+        library, min_confidence=settings.min_confidence, examples=read_example_files(library)
+    )
+
+
+def _taught(settings: Settings) -> Assistant:
+    """The assistant with the examples in the database too, as the server answers; a database
+    that does not exist yet is not created for it, and one out of reach is only noted."""
+    assistant = _assistant(settings)
+    if not settings.database_url and not (settings.data_dir / SQLITE_FILE).is_file():
+        return assistant
+    try:
+        store = open_store(settings, upgrade=False)
+        try:
+            if not sa.inspect(store.engine).has_table("examples"):
+                return assistant
+            stored = Examples(store, assistant.library).load()
+        finally:
+            store.close()
+    except Exception as exc:  # an answer without the database's examples beats no answer
+        print(
+            f"privacy-qa: note: answering without the database's example questions "
+            f"({type(exc).__name__}); check PRIVACY_QA_DATABASE_URL",
+            file=sys.stderr,
+        )
+        return assistant
+    return assistant.with_examples(merge(assistant.examples, stored)) if stored else assistant
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,7 +117,7 @@ def _metrics_folder(settings: Settings) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question on the terminal."""
-    answer = _assistant(settings).answer(args.question, args.top_k, args.document)
+    answer = _taught(settings).answer(args.question, args.top_k, args.document)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -213,6 +245,7 @@ def parser() -> argparse.ArgumentParser:
     settings_cmd.set_defaults(run=cmd_settings)
 
     add_casework_commands(commands)
+    add_example_commands(commands)
     return top
 
 

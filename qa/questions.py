@@ -79,6 +79,7 @@ class LoggedQuestion:
     confidence: float
     section: str | None
     document: str | None
+    kind: str | None = None  # null for rows logged before the kind was kept
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -90,6 +91,7 @@ class LoggedQuestion:
             "confidence": self.confidence,
             "section": self.section,
             "document": self.document,
+            "kind": self.kind,
         }
 
 
@@ -127,6 +129,7 @@ class QuestionLog:
             "confidence": round(answer.confidence, 2),
             "section": top.id[:200] if top else None,
             "document": where[:200] if where else None,
+            "kind": answer.kind[:16],
         }
         self._queue.append(row)
 

@@ -230,6 +230,13 @@ class Settings:
         "(no question text is kept); 0 turns the cache off.",
         _count,
     )
+    examples_reload_seconds: float = _setting(
+        5.0,
+        "Seconds between each server process's checks for example questions another process "
+        "added or removed (the process that made the change uses them at once); 0 checks only "
+        "at start-up.",
+        _non_negative_float,
+    )
     data_dir: Path = _setting(
         Path("data"),
         "Folder for the embedded SQLite database and, with no SMTP host, the outgoing mail "

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     make_url,
@@ -197,6 +198,35 @@ question_log = Table(
     Column("confidence", Float, nullable=False),
     Column("section", String(200)),
     Column("document", String(200)),
+    Column("kind", String(16)),  # the answer's kind (silent, not_covered, ...); null before 0005
+)
+
+# The privacy team's example questions: each says "a visitor asking this means that section".
+# Written by the team, not by visitors, so nothing here is personal data.
+examples = Table(
+    "examples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document", String(200), nullable=False),
+    Column("section_id", String(200), nullable=False),
+    Column("question", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200)),
+    UniqueConstraint("document", "section_id", "question", name="uq_examples_question"),
+    # SQLite would hand a removed example's id to the next one added; ids are what people type.
+    sqlite_autoincrement=True,
+)
+
+# "Was this helpful?" as counts per section and day: no question, visitor or time of day.
+feedback_counts = Table(
+    "feedback_counts",
+    metadata,
+    Column("document", String(200), primary_key=True),
+    Column("section_id", String(200), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("helpful", Integer, nullable=False),
+    Column("not_helpful", Integer, nullable=False),
+    Index("ix_feedback_counts_day", "day"),
 )
 
 idempotency_keys = Table(

@@ -229,7 +229,7 @@ def test_chat_works_by_keyboard_alone_with_visible_focus(
     thanks.wait_for()
     assert thanks.inner_text() == "Thank you for your feedback."
     assert focused(page)["text"] == "Thank you for your feedback."
-    counted = [c for c in site.app.state.feedback.counts() if c.section_id == section_id]
+    counted = [c for c in site.app.state.services.feedback.counts() if c.section_id == section_id]
     assert [(c.helpful, c.not_helpful) for c in counted] == [(1, 0)]
 
 

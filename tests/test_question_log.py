@@ -136,6 +136,7 @@ def test_logged_questions_are_redacted_in_rows_api_and_file(
         "confidence",
         "section",
         "document",
+        "kind",
     }
     rows = _rows(database_url)
     assert len(rows) == 9

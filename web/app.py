@@ -12,10 +12,23 @@ from fastapi.staticfiles import StaticFiles
 from index.library import load_library
 from qa.assistant import Assistant
 from qa.cache import AnswerCache
-from qa.feedback import FeedbackCounts
+from qa.examples import read_example_files
 from qa.settings import Settings
 from qa.store import Store
-from web import api, chat, escalations, feedback, forms, metrics, pages, rights, support, widget
+from web import (
+    api,
+    chat,
+    escalations,
+    examples,
+    feedback,
+    forms,
+    gaps,
+    metrics,
+    pages,
+    rights,
+    support,
+    widget,
+)
 from web.access import Recorder, RouteTemplates, log_access
 from web.csrf import FormTokens
 from web.errors import install_error_handlers
@@ -29,8 +42,12 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def build_assistant(settings: Settings) -> Assistant:
-    """Load the policy named by the settings and index it; PolicyError names a broken file."""
-    return Assistant(load_library(settings.policy), min_confidence=settings.min_confidence)
+    """Load the policy named by the settings and index it with the example questions of the
+    files beside it; PolicyError names a broken file."""
+    library = load_library(settings.policy)
+    return Assistant(
+        library, min_confidence=settings.min_confidence, examples=read_example_files(library)
+    )
 
 
 def create_app(
@@ -49,7 +66,6 @@ def create_app(
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
     app.state.answers = AnswerCache(app.state.assistant, settings.answer_cache_size)
-    app.state.feedback = FeedbackCounts()
     app.state.metrics = metrics_from_environ()
     app.state.form_tokens = FormTokens(settings.form_secret or secrets.token_bytes(32))
     install_error_handlers(app)
@@ -62,6 +78,8 @@ def create_app(
     app.include_router(support.router)
     app.include_router(feedback.router)
     app.include_router(feedback.support_router)
+    app.include_router(examples.router)
+    app.include_router(gaps.router)
     app.include_router(forms.router)
     app.include_router(widget.router)
     app.include_router(metrics.router)

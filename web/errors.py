@@ -34,6 +34,14 @@ _FIXES = {
     "due_before": "use a date such as 2026-03-31",
     "idempotency-key": "use 1 to 255 visible ASCII characters, e.g. a UUID",
 }
+# Where a field means something else on one route, its fix there.
+_ROUTE_FIXES = {
+    "/api/support/examples": {
+        "question": "send an example question of up to 500 characters, 3 of them not spaces",
+        "section_id": "use a section id from GET /api/policy?document=...",
+    },
+    "/api/support/gaps": {"days": "use a whole number of days from 1 to 3660"},
+}
 
 
 def error_response(
@@ -62,8 +70,9 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def _describe(error: dict[str, Any]) -> dict[str, str]:
+def _describe(error: dict[str, Any], path: str = "") -> dict[str, str]:
     field = _field_name(error.get("loc", ()))
+    fixes = {**_FIXES, **_ROUTE_FIXES.get(path, {})}
     kind = error.get("type", "")
     if kind == "json_invalid":
         return {
@@ -78,16 +87,16 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
     if kind == "extra_forbidden":
         return {"field": field, "message": f"{field}: is not a known field; remove it"}
     if kind == "missing":
-        return {"field": field, "message": f"{field}: is required; {_FIXES.get(field, 'add it')}"}
+        return {"field": field, "message": f"{field}: is required; {fixes.get(field, 'add it')}"}
     msg = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     text = f"{field}: {msg[0].lower() + msg[1:] if msg else 'is not valid'}"
-    hint = _FIXES.get(field)
+    hint = fixes.get(field)
     return {"field": field, "message": f"{text}; {hint}" if hint else text}
 
 
 async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    described = [_describe(e) for e in exc.errors()]
+    described = [_describe(e, request.url.path) for e in exc.errors()]
     unique = list({d["message"]: d for d in described}.values())
     first = unique[0] if unique else {"field": "body", "message": "the request is not valid"}
     return error_response(

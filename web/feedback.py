@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.responses import Response
 
@@ -12,6 +13,7 @@ from qa.feedback import FeedbackCounts
 from web.deps import AssistantDep
 from web.responses import JSONResponse
 from web.schemas import ErrorOut, StatusOut
+from web.services import ServicesDep
 from web.support import SUPPORT_ERRORS, require_key
 
 router = APIRouter()
@@ -24,10 +26,9 @@ support_router = APIRouter(
 )
 
 
-def get_feedback(request: Request) -> FeedbackCounts:
-    """The app's feedback counts."""
-    counts: FeedbackCounts = request.app.state.feedback
-    return counts
+async def get_feedback(services: ServicesDep) -> FeedbackCounts:
+    """The app's feedback counts (in its database)."""
+    return services.feedback
 
 
 FeedbackDep = Annotated[FeedbackCounts, Depends(get_feedback)]
@@ -51,13 +52,14 @@ class FeedbackIn(BaseModel):
     responses={
         404: {"model": ErrorOut, "description": "Unknown document or section."},
         422: {"model": ErrorOut, "description": "A field is missing or not valid."},
+        503: {"model": ErrorOut, "description": "The database cannot be reached right now."},
     },
     tags=["answers"],
 )
 async def feedback(body: FeedbackIn, assistant: AssistantDep, counts: FeedbackDep) -> Response:
     """Count a yes or no for a section today; nothing about the visitor is kept."""
     section = assistant.section(body.section_id, body.document)
-    counts.record(section.document, section.id, body.helpful)
+    await run_in_threadpool(counts.record, section.document, section.id, body.helpful)
     return JSONResponse({"status": "counted"})
 
 
@@ -72,12 +74,12 @@ class FeedbackCountOut(BaseModel):
 
 
 class FeedbackCountsOut(BaseModel):
-    """Every section and day with feedback since this server started."""
+    """Every section and day with feedback."""
 
     counts: list[FeedbackCountOut]
 
 
 @support_router.get("/feedback", response_model=FeedbackCountsOut)
-async def feedback_counts(counts: FeedbackDep) -> Response:
-    """'Was this helpful?' counts per section and day, oldest first (kept in memory)."""
+def feedback_counts(counts: FeedbackDep) -> Response:
+    """'Was this helpful?' counts per section and day, oldest first (from every worker)."""
     return JSONResponse({"counts": [c.to_dict() for c in counts.counts()]})

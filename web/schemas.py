@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from qa.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.examples import CONTROL, SPACES
+from qa.examples import MIN_QUESTION as MIN_EXAMPLE
 from qa.mail import ADDRESS_PATTERN
 
 # The checks the validators make on text, as JSON Schema, so that the documented contract and
@@ -219,3 +221,115 @@ class ErrorOut(BaseModel):
     """The one error shape of every route."""
 
     error: ErrorDetail
+
+
+# At least three characters that are not spaces, and no control character, as the example
+# questions' check says.
+THREE_CHARACTERS: dict[str, Any] = {
+    "pattern": r"\S\s*\S\s*\S",
+    "not": {"pattern": r"[\x00-\x1f\x7f]"},
+}
+
+
+class ExampleIn(BaseModel):
+    """An example question: a visitor asking this means that section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="The section's document (default: the main one); GET /api/policy lists them.",
+    )
+    section_id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The id of the section that answers it, e.g. data-retention; GET "
+        "/api/policy?document=... lists them.",
+    )
+    question: str = Field(
+        min_length=MIN_EXAMPLE,
+        max_length=MAX_QUESTION,
+        description="The question as a visitor would ask it, on one line: up to 500 "
+        "characters, 3 of them not spaces (runs of spaces become one). The same question for "
+        "the same section again changes nothing.",
+        json_schema_extra=THREE_CHARACTERS,
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _three_characters(cls, value: str) -> str:
+        if CONTROL.search(value):
+            raise ValueError("must be one line of text without control characters")
+        if len(SPACES.sub("", value)) < MIN_EXAMPLE:
+            raise ValueError(f"must have at least {MIN_EXAMPLE} characters other than spaces")
+        return value
+
+
+class ExampleOut(BaseModel):
+    """An example question in the database."""
+
+    id: int = Field(description="Its id, for DELETE /api/support/examples/{id}.")
+    document: str
+    section_id: str
+    question: str = Field(description="The question, spaces collapsed.")
+    created_at: str = Field(description="When it was added (UTC, ISO 8601).")
+    created_by: str | None = Field(
+        description="Who added it: the support key's name where keys have names, else null."
+    )
+    stale: bool = Field(
+        description="true when the policy no longer has this section (or document): the "
+        "example teaches nothing until it is removed or added again under the new id."
+    )
+
+
+class ExampleListOut(BaseModel):
+    """Example questions, oldest first."""
+
+    items: list[ExampleOut]
+
+
+class PeriodOut(BaseModel):
+    """The days a report covers, both included (UTC)."""
+
+    from_: str = Field(alias="from", examples=["2026-02-04"])
+    to: str = Field(examples=["2026-03-05"])
+
+
+class DeclinedQuestionOut(BaseModel):
+    """A question the assistant declined, grouped with the ways it was typed."""
+
+    question: str = Field(
+        description="The question (redacted by the question log) as it was most often typed; "
+        "questions that differ only in case, spaces and punctuation count as one."
+    )
+    count: int = Field(description="How often it was asked in the period.")
+    last_seen: str = Field(description="The last day it was asked.")
+    kinds: dict[str, int] = Field(
+        description="The kinds of answer it got (silent, not_covered, related, off_topic), "
+        "with counts; empty for questions logged before the kind was kept."
+    )
+
+
+class UnhelpfulSectionOut(BaseModel):
+    """A section that visitors said did not help."""
+
+    document: str
+    section_id: str
+    heading: str | None = Field(description="Its heading; null if the policy no longer has it.")
+    helpful: int = Field(description="Yes answers in the period.")
+    not_helpful: int = Field(description="No answers in the period.")
+
+
+class GapReportOut(BaseModel):
+    """What the policy does not answer: declined questions and unhelpful sections."""
+
+    period: PeriodOut
+    question_log: str = Field(
+        description="on, or off when PRIVACY_QA_QUESTION_LOG_DAYS is 0: then no questions are "
+        "kept and `declined` is empty for that reason."
+    )
+    question_log_days: int = Field(description="Days the question log keeps questions.")
+    declined: list[DeclinedQuestionOut] = Field(description="Most asked first.")
+    unhelpful: list[UnhelpfulSectionOut] = Field(description="Most 'not helpful' answers first.")

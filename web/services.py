@@ -13,8 +13,12 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from qa.answers import Answer
+from qa.assistant import Assistant
+from qa.cache import AnswerCache
 from qa.casework import Casework, mailbox_warning, open_casework
 from qa.escalations import Escalations
+from qa.examples import Examples, Teacher, stale_warnings
+from qa.feedback import FeedbackCounts
 from qa.outbox import Outbox, Sender
 from qa.questions import QuestionLog
 from qa.requests import RightsRequests
@@ -31,6 +35,9 @@ class Services:
 
     casework: Casework
     sender: Sender
+    feedback: FeedbackCounts
+    examples: Examples
+    teacher: Teacher  # keeps app.state.assistant taught with the examples in the database
     purges: PurgeSchedule | None = None  # None: PRIVACY_QA_PURGE_INTERVAL_HOURS is 0
     questions: QuestionLog | None = None  # None: the app is not started; off: days == 0
 
@@ -58,8 +65,8 @@ class Services:
 def casework_lifespan(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: open the store (upgrading its schema), run the mail sender and the
-    retention purge."""
+    """The app's lifespan: open the store (upgrading its schema), teach the assistant the
+    examples in the database, run the mail sender, the retention purge and the examples check."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,15 +85,39 @@ def casework_lifespan(
                 question_days=settings.question_log_days,
             )
         questions = QuestionLog(casework.store, settings.question_log_days)
-        services = Services(casework, Sender(casework.outbox), purges, questions)
+        base: Assistant = app.state.assistant
+
+        def use(assistant: Assistant) -> None:
+            # A new assistant comes with an empty answer cache: the old answers knew other
+            # examples. Requests under way finish with the assistant they started with.
+            app.state.assistant = assistant
+            app.state.answers = AnswerCache(assistant, settings.answer_cache_size)
+            casework.escalations.assistant = assistant
+
+        examples = Examples(casework.store, base.library)
+        teacher = Teacher(examples, base, use, settings.examples_reload_seconds)
+        await asyncio.to_thread(teacher.refresh)
+        for line in stale_warnings(teacher.assistant, teacher.stored, base.examples):
+            log.warning(line)
+        services = Services(
+            casework,
+            Sender(casework.outbox),
+            FeedbackCounts(casework.store),
+            examples,
+            teacher,
+            purges,
+            questions,
+        )
         app.state.services = services
         services.sender.start()
         questions.start()
+        teacher.start()
         if purges is not None:
             purges.start()
         try:
             yield
         finally:
+            await teacher.stop()
             if purges is not None:
                 await purges.stop()
             await questions.stop()

@@ -161,6 +161,10 @@ class LoggedQuestionOut(BaseModel):
     confidence: float
     section: str | None
     document: str | None
+    kind: str | None = Field(
+        description="The kind of answer it got (answer, related, silent, not_covered, "
+        "off_topic, no_terms, social); null for questions logged before it was kept."
+    )
 
 
 class QuestionLogOut(BaseModel):
