@@ -205,22 +205,23 @@ def _headings(body: str) -> list[_Heading]:
     return found
 
 
-def _split_level(headings: list[_Heading]) -> int | None:
-    """The shallowest heading level that divides the document in two or more places."""
+def _outline(body: str) -> tuple[list[_Heading], list[_Heading], _Heading | None]:
+    """Every heading, the ones that start a section, and the lone `#` title (if any).
+
+    Sections start at the shallowest heading level that divides the document in two or more
+    places (else at the shallowest there is), and at any shallower heading. A `#` that opens
+    the document and is its only one is its title, when there are other headings to split at.
+    """
+    headings = _headings(body)
     counts = Counter(h.level for h in headings if h.top)
     if not counts:
-        return None
-    return min((level for level, n in counts.items() if n >= 2), default=min(counts))
-
-
-def _outline(body: str) -> tuple[list[_Heading], list[_Heading], _Heading | None]:
-    """Every heading, the ones that start a section, and the lone `#` title (if any)."""
-    headings = _headings(body)
-    level = _split_level(headings)
-    if level is None:
         return headings, [], None
     first = headings[0]
-    title = first if first.top and first.level == 1 and level > 1 else None
+    title = None
+    if first.top and first.level == 1 and counts[1] == 1 and len(counts) > 1:
+        title = first
+        del counts[1]
+    level = min((lv for lv, n in counts.items() if n >= 2), default=min(counts))
     bounds = [h for h in headings if h.top and h.level <= level and h is not title]
     return headings, _split_long(body, headings, bounds), title
 
@@ -353,9 +354,10 @@ _DATE = (
 )
 _SEP = r"[ \t*_]*[:\-–—]?[ \t*_]*"
 # "Last updated: March 3, 2025", "_Last Revised: 2023-01-05_", "This policy was last
-# modified on 3 March 2025", "Updated 2024-01-05".
+# modified on 3 March 2025", "We last updated this policy on 3 March 2025".
 _UPDATED_ON = re.compile(
     rf"\b(?:last[ \t]+)?(?:updated|revised|modified|amended)"
+    r"(?:[ \t]+this(?:[ \t]+privacy)?[ \t]+(?:policy|notice|statement))?"
     rf"(?:[ \t]+(?:on|as[ \t]+of|date))?{_SEP}{_DATE}(?![0-9A-Za-z])",
     re.IGNORECASE,
 )

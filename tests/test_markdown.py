@@ -136,6 +136,12 @@ def test_a_short_section_keeps_its_subheadings_inside() -> None:
     assert [s.id for s in read_policy(text, "p").sections] == ["about-us", "your-data"]
 
 
+def test_a_lone_h1_over_one_h2_is_the_title_not_a_section_holding_it() -> None:
+    policy = read_policy("# Acme Privacy\nIntro.\n## Contact\nWrite to us.\n", "p")
+    assert policy.title == "Acme Privacy"
+    assert outline(policy) == [("preamble", 0, ("Acme Privacy",)), ("contact", 2, ("Contact",))]
+
+
 def test_a_wrapping_heading_with_text_of_its_own_is_a_section() -> None:
     text = "## Rights\nYou have rights.\n### Access\nAsk.\n### Erasure\nDelete.\n"
     assert outline(read_policy(text, "p")) == [
@@ -290,6 +296,7 @@ def test_a_question_about_a_cookie_in_an_html_table_finds_its_row() -> None:
             "21st of June, 2022",
             dt.date(2022, 6, 21),
         ),
+        ("We last updated this notice on 2 May 2024.", "2 May 2024", dt.date(2024, 5, 2)),
         ("_Last Updated: January, 2024_", "January, 2024", None),  # a month names no day
         ("Last updated: 03/04/2025", "03/04/2025", None),  # March 4 or 3 April
         ("Last updated: sometime in spring", "sometime in spring", None),
