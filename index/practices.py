@@ -80,12 +80,16 @@ class Practices:
     def question_practices(self, stems: Sequence[str]) -> set[int]:
         """Practices a question asks about by the way it is put ("how long", "who do you share"),
         from the stems of all its words, stopwords included."""
-        found = set()
+        return set(self.question_forms(stems))
+
+    def question_forms(self, stems: Sequence[str]) -> dict[int, frozenset[str]]:
+        """The practices a question's form asks about, each with the stems of the forms found."""
+        found: dict[int, set[str]] = {}
         for i, stem in enumerate(stems):
             for cue, practice in self._questions.get(stem, ()):
                 if tuple(stems[i : i + len(cue)]) == cue:
-                    found.add(practice)
-        return found
+                    found.setdefault(practice, set()).update(cue)
+        return {practice: frozenset(words) for practice, words in found.items()}
 
     def counts(self, stems: Sequence[str]) -> list[int]:
         """How many cues of each practice occur in `stems`, the stems of all the words of a text

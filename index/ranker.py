@@ -352,7 +352,8 @@ class Ranker:
             for i, c in enumerate(self.practices.counts(every))
             if c and names[i] not in self.practices.optional
         }
-        asked = self.practices.question_practices(every)
+        forms = self.practices.question_forms(every)
+        asked = set(forms)
         intent_cues = topics_of(every) if topics_of else {}
         wanted = sorted({names.index(n) for n in intent_cues if n in names})
         topics = sorted(asked or mentioned)
@@ -363,7 +364,13 @@ class Ranker:
         )
         uncovered_asked = tuple(names[i] for i in sorted(asked) if names[i] in uncovered)
         named = tuple(names[i] for i in topics)
+        # The words of the form a question is put in ("my son", "year old") are answered by the
+        # section most about what the form asks, like the words of an intent.
         said = self._intent_evidence(terms, intent_cues)
+        for term, strength in self._intent_evidence(
+            terms, {names[i]: words for i, words in forms.items()}
+        ).items():
+            said[term] = np.maximum(said[term], strength) if term in said else strength
         empty = Ranking(
             tuple(terms), (), tuple(unknown), uncovered, tuple(every), named, uncovered_asked
         )

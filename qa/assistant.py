@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ RELATED = (
 NOT_COVERED = (
     "Our privacy policy does not cover this question. You can ask a person on the privacy team."
 )
-SILENT = "Our privacy policy does not say {what}."
+SILENT = "Our privacy policy does not {what}."
 SILENT_RELATED = " These sections are the closest it comes; you can also ask the privacy team."
 SILENT_ALONE = " You can ask a person on the privacy team."
 OFF_TOPIC = (
@@ -77,6 +78,24 @@ _POLICY_WORDS = (
     "typed messages chats location photos pictures contacts account profile email "
     "password login"
 )
+
+
+CONTACT_ROUTES = ("phone", "postal")  # practices asked of the contact card, not of cues
+_PHONE_LINE = re.compile(r"(?im)^.*\b(?:phone|telephone|tel|call|fax)\b.*$")
+
+
+def _contact_routes(policy: Policy) -> frozenset[str]:
+    """Which of CONTACT_ROUTES the policy gives: a phone number (on its contact card, or a line
+    that says phone or call and has seven digits or more), a postal address (on its card)."""
+    card = read_contact_card(policy)
+    body = "\n".join(s.markdown for s in policy.sections)
+    numbered = any(sum(c.isdigit() for c in m.group()) >= 7 for m in _PHONE_LINE.finditer(body))
+    found = set()
+    if card.phone or numbered:
+        found.add("phone")
+    if card.address:
+        found.add("postal")
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -144,6 +163,7 @@ class Assistant:
                 },
             )
         self.contact = read_contact_card(library.default)
+        self._gives = {name: _contact_routes(policy) for name, policy in library.documents.items()}
         self.contacts = {
             name: section
             for name, policy in library.documents.items()
@@ -239,6 +259,12 @@ class Assistant:
             if p in home_ranking.uncovered_asked
             or intents.right is None
             or SILENT_RIGHTS.get(p) != intents.right
+        ]
+        # A number to call or an address to write to: the policy gives one or it does not.
+        uncovered += [
+            p
+            for p in CONTACT_ROUTES
+            if p in home_ranking.topics and p not in self._gives[home.name]
         ]
         hits = [hit for ranking in rankings for hit in ranking.hits]
         if len(names) > 1:

@@ -423,3 +423,37 @@ def test_a_core_practice_named_in_passing_is_not_spoken_of(tmp_path: Path) -> No
     assert kept.message.startswith("Our privacy policy does not say how long personal data is kept")
     sold = assistant.answer("do you sell my information")
     assert sold.answered and sold.sections[0].id == "sharing"
+
+
+def test_a_number_or_an_address_the_policy_never_gives_is_named_as_silence(
+    tmp_path: Path, widgets: Assistant
+) -> None:
+    (tmp_path / "p.md").write_text(
+        "---\ntitle: P\n---\n\n## What we collect\n\nWe collect your name, your email address "
+        "and your phone number.\n\n"
+        "## Contact\n\nWrite to privacy@example.org with any question.\n",
+        encoding="utf-8",
+    )
+    bare = Assistant(load_library(tmp_path / "p.md"))
+    phone = bare.answer("what is your phone number")
+    assert (phone.kind, phone.answered) == ("silent", False)
+    assert phone.message.startswith("Our privacy policy does not give a phone number to call")
+    postal = bare.answer("what is your mailing address")
+    assert postal.message.startswith("Our privacy policy does not give a postal address")
+    # The visitor's own phone number is data the policy speaks of, not a number to call.
+    assert bare.answer("do you keep my phone number").sections[0].id == "what-we-collect"
+    # A policy whose contact card gives them answers from it.
+    answer = widgets.answer("what is your phone number")
+    assert answer.answered and answer.sections[0].id == "contact-us"
+    postal = widgets.answer("what is your mailing address")
+    assert postal.kind == "answer" and "contact-us" in [s.id for s in postal.sections]
+
+
+def test_a_question_about_a_child_is_about_the_childrens_section(tmp_path: Path) -> None:
+    (tmp_path / "p.md").write_text(
+        "---\ntitle: P\n---\n\n## What we collect\n\nYour name and address.\n\n"
+        "## Children\n\nThe service is not meant for anyone under 16.\n",
+        encoding="utf-8",
+    )
+    answer = Assistant(load_library(tmp_path / "p.md")).answer("my son is 15, can he sign up?")
+    assert answer.answered and answer.sections[0].id == "children"

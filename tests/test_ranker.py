@@ -100,9 +100,8 @@ def test_sections_sharing_no_query_term_are_never_returned_on_a_real_policy() ->
 def test_a_question_put_only_in_stopwords_is_ranked_by_the_practice_it_asks_about() -> None:
     policy = load_library(DATA / "widgets-policy.md").default
     ranking = Ranker(policy.sections, default_analyzer()).rank("where are you based?")
-    assert not any(h.matched for h in ranking.hits) and ranking.topics == ("address",)
+    assert ranking.topics == ("address",)
     assert ranking.hits[0].section.id == "contact-us"
-    assert all(0 < h.coverage <= 0.5 for h in ranking.hits), "a form alone is weak evidence"
 
 
 def test_ties_come_back_in_document_order() -> None:
