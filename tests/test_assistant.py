@@ -50,6 +50,13 @@ RIGHT_QUESTIONS = [
 ]
 
 
+def tiny_policy(folder: Path, sections: str) -> Path:
+    """A policy file titled P holding `sections` (Markdown from its first `##`)."""
+    path = folder / "p.md"
+    path.write_text(f"---\ntitle: P\n---\n\n{sections}", encoding="utf-8")
+    return path
+
+
 def kinds(answer: Answer) -> list[str]:
     """The kinds of the answer's actions, in order."""
     return [a.kind for a in answer.actions]
@@ -213,13 +220,11 @@ def test_a_question_about_something_else_is_declined_with_no_sections(
 def test_a_privacy_question_the_policy_has_no_words_for_is_not_covered(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "p.md").write_text(
-        "---\ntitle: P\n---\n\n## Orders\n\nWe keep order records for six years.\n",
-        encoding="utf-8",
+    policy = tiny_policy(
+        tmp_path,
+        "## Orders\n\nWe keep order records for six years.\n",
     )
-    answer = Assistant(load_library(tmp_path / "p.md")).answer(
-        "is my personal information pseudonymised"
-    )
+    answer = Assistant(load_library(policy)).answer("is my personal information pseudonymised")
     assert (answer.answered, answer.kind, answer.message) == (False, "not_covered", NOT_COVERED)
     assert answer.sections == ()
 
@@ -411,13 +416,13 @@ def test_the_visitors_own_contact_details_are_data_not_a_contact_request(
 def test_a_core_practice_named_in_passing_is_not_spoken_of(tmp_path: Path) -> None:
     # "retain" in a list of verbs says nothing about how long data is kept; "we never sell"
     # once is the answer to whether data is sold.
-    (tmp_path / "p.md").write_text(
-        "---\ntitle: P\n---\n\n## About\n\nThis notice says how we ask for, use, retain and "
+    policy = tiny_policy(
+        tmp_path,
+        "## About\n\nThis notice says how we ask for, use, retain and "
         "protect your personal information.\n\n## Sharing\n\nWe share your name with the "
         "courier. We never sell your information.\n",
-        encoding="utf-8",
     )
-    assistant = Assistant(load_library(tmp_path / "p.md"))
+    assistant = Assistant(load_library(policy))
     kept = assistant.answer("how long do you keep my information")
     assert (kept.answered, kept.kind) == (False, "silent")
     assert kept.message.startswith("Our privacy policy does not say how long personal data is kept")
@@ -428,13 +433,13 @@ def test_a_core_practice_named_in_passing_is_not_spoken_of(tmp_path: Path) -> No
 def test_a_number_or_an_address_the_policy_never_gives_is_named_as_silence(
     tmp_path: Path, widgets: Assistant
 ) -> None:
-    (tmp_path / "p.md").write_text(
-        "---\ntitle: P\n---\n\n## What we collect\n\nWe collect your name, your email address "
+    policy = tiny_policy(
+        tmp_path,
+        "## What we collect\n\nWe collect your name, your email address "
         "and your phone number.\n\n"
         "## Contact\n\nWrite to privacy@example.org with any question.\n",
-        encoding="utf-8",
     )
-    bare = Assistant(load_library(tmp_path / "p.md"))
+    bare = Assistant(load_library(policy))
     phone = bare.answer("what is your phone number")
     assert (phone.kind, phone.answered) == ("silent", False)
     assert phone.message.startswith("Our privacy policy does not give a phone number to call")
@@ -450,10 +455,10 @@ def test_a_number_or_an_address_the_policy_never_gives_is_named_as_silence(
 
 
 def test_a_question_about_a_child_is_about_the_childrens_section(tmp_path: Path) -> None:
-    (tmp_path / "p.md").write_text(
-        "---\ntitle: P\n---\n\n## What we collect\n\nYour name and address.\n\n"
+    policy = tiny_policy(
+        tmp_path,
+        "## What we collect\n\nYour name and address.\n\n"
         "## Children\n\nThe service is not meant for anyone under 16.\n",
-        encoding="utf-8",
     )
-    answer = Assistant(load_library(tmp_path / "p.md")).answer("my son is 15, can he sign up?")
+    answer = Assistant(load_library(policy)).answer("my son is 15, can he sign up?")
     assert answer.answered and answer.sections[0].id == "children"
