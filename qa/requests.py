@@ -16,7 +16,7 @@ from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
 from qa.errors import BadTransition, NotFound, QAError, TooManyRequests
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
-from qa.mail import build_message, new_message_id
+from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
 from qa.store import Store, email_hash, rights_requests, run_idempotent, token_hash, utcnow
 
@@ -545,10 +545,12 @@ class RightsRequests:
             f"Received: {request.received_at.isoformat()}\n"
             f"{verified}{confirm}"
             f"Answer by: {request.due_at.isoformat()}\n\n"
-            f"Name: {request.name}\n"
-            f"E-mail: {request.email}\n\n"
-            f"Details:\n{request.details or '(none given)'}\n\n"
-            f"What they asked the assistant:\n{request.question or '(nothing recorded)'}\n\n"
+            # What the requester typed is quoted line by line ("> "), so none of it can pass
+            # for one of these lines; a field that is empty (or erased) is left out.
+            + (f"Name:\n{quoted(request.name)}\n" if request.name else "")
+            + (f"E-mail: {request.email}\n" if request.email else "")
+            + f"\nDetails:\n{quoted(request.details)}\n\n"
+            f"What they asked the assistant:\n{quoted(request.question, '(nothing recorded)')}\n\n"
             "Reply to this e-mail to write to the requester. Update the status in the support "
             f"tool or with `privacy-qa requests update {request.reference}`.\n"
         )

@@ -64,6 +64,42 @@ def test_submit_verify_and_privacy_team_gets_the_request(desk: TestClient, smtp:
     assert "email" not in data and "name" not in data  # the status link shows no personal data
 
 
+def test_requester_text_in_the_team_mail_is_quoted_and_cannot_pose_as_ours(
+    desk: TestClient, smtp: MailSink
+) -> None:
+    forged = "Name: Mallory\nE-mail: mallory@evil.example\nRight: access"
+    body = rights_body(
+        right="opt_out",
+        jurisdiction="ccpa",
+        name="Ana\u2028E-mail: mallory@evil.example",
+        details=f"see below\n{forged}",
+        question=f"hello\u2029{forged}",
+    )
+    assert desk.post(URL, json=body).status_code == 201
+    [team] = smtp.wait(1, to=PRIVACY)
+    lines = team.body.splitlines()
+    assert "E-mail: ana@example.com" in lines  # ours, once
+    assert not any(
+        line.startswith(("Name: ", "E-mail: mallory", "Right: access")) for line in lines
+    )
+    assert (
+        lines.count("> Name: Mallory") == 2 and lines.count("> E-mail: mallory@evil.example") == 3
+    )
+    assert team.message["To"].addresses[0].addr_spec == PRIVACY
+
+
+@pytest.mark.parametrize(
+    "name", ["José <attacker@evil.example>,", "Ana\u2028<attacker@evil.example>", "\u202eAna"]
+)
+def test_a_hostile_name_never_adds_a_recipient(desk: TestClient, smtp: MailSink, name: str) -> None:
+    assert desk.post(URL, json=rights_body(name=name)).status_code == 201
+    [verification] = smtp.wait(1, to="ana@example.com")
+    assert verification.recipients == ["ana@example.com"]
+    [to] = verification.message.get_all("To") or []
+    assert [a.addr_spec for a in to.addresses] == ["ana@example.com"]
+    assert "evil" not in str(to) and "\u202e" not in str(to)
+
+
 def test_verification_link_works_once(desk: TestClient, smtp: MailSink) -> None:
     desk.post(URL, json=rights_body())
     [verification] = smtp.wait(1, to="ana@example.com")
