@@ -92,6 +92,20 @@ def quoted(text: str | None, missing: str = "(none given)") -> str:
     return "\n".join("> " + line for line in text.splitlines())
 
 
+# Providers that ignore dots in the local part (a.na@gmail.com is ana@gmail.com).
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def normalise_mailbox(address: str) -> str:
+    """The mailbox an address reaches, for counting mail to it: case folded, a `+tag` cut from
+    the local part, and for gmail.com and googlemail.com the dots dropped (one domain)."""
+    local, _, domain = address.strip().casefold().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"
+
+
 def new_message_id(sender: str) -> str:
     """A Message-ID unique to one mail; it stays the same however often the mail is sent."""
     domain = sender.rpartition("@")[2] or "localhost"

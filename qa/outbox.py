@@ -190,8 +190,16 @@ class Outbox:
         self.sender = sender
         self.retry = timedelta(seconds=retry_seconds)
 
-    def enqueue(self, conn: Connection, message: EmailMessage, kind: str, reference: str) -> str:
-        """Add a mail in the caller's transaction; it is sent only if that transaction commits."""
+    def enqueue(
+        self,
+        conn: Connection,
+        message: EmailMessage,
+        kind: str,
+        reference: str,
+        mailbox: str | None = None,
+    ) -> str:
+        """Add a mail in the caller's transaction; it is sent only if that transaction commits.
+        `mailbox` (a `mailbox_hash`) counts it against the limit of mail to one mailbox."""
         now = utcnow()
         message_id = str(message["Message-ID"])
         conn.execute(
@@ -205,6 +213,7 @@ class Outbox:
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                mailbox_hash=mailbox,
             )
         )
         return message_id
@@ -276,10 +285,19 @@ class Outbox:
                     error = results.get(mail.id, "not attempted")
                     mine = (outbox.c.id == mail.id) & (outbox.c.lease_owner == mail.lease_owner)
                     if error is None:
+                        # Once handed over, the body (with its links and tokens) and the
+                        # address are of no more use here: only the record that it went stays.
                         conn.execute(
                             update(outbox)
                             .where(mine)
-                            .values(status="sent", sent_at=done, lease_owner=None, lease_until=None)
+                            .values(
+                                status="sent",
+                                sent_at=done,
+                                lease_owner=None,
+                                lease_until=None,
+                                raw=None,
+                                recipient=None,
+                            )
                         )
                         sent += 1
                         continue

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
-from qa.store import rights_requests, utcnow
-from tests.casework import PRIVACY, MailSink, link_in, local, rights_body
+from qa.store import metadata, rights_requests, utcnow
+from tests.casework import PRIVACY, MailSink, link_in, local, rights_body, wait_for
 from web.rights import Jurisdiction
 
 URL = "/api/rights-requests"
@@ -213,6 +213,42 @@ def test_same_idempotency_key_and_body_give_the_same_answer_and_one_request(
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert _count(settings.database_url) == 1
+
+
+def _every_stored_value(database_url: str) -> str:
+    """Every value of every row of every table, as one text to search."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return "\n".join(
+                str(tuple(row))
+                for table in metadata.sorted_tables
+                for row in conn.execute(sa.select(table))
+            )
+    finally:
+        engine.dispose()
+
+
+def test_no_table_holds_a_token_once_the_mail_is_sent_and_a_replay_still_answers(
+    desk: TestClient, smtp: MailSink, settings: Any
+) -> None:
+    headers = {"Idempotency-Key": "retry-token-scan"}
+    first = desk.post(URL, json=rights_body(), headers=headers)
+    assert first.status_code == 201
+    status_token = local(first.json()["status_url"]).split("token=")[1]
+    [verification] = smtp.wait(1, to="ana@example.com")
+    verify_token = link_in(verification, "/rights-requests/verify").split("token=")[1]
+    outbox = desk.app.state.services.outbox  # type: ignore[attr-defined]
+    wait_for(lambda: outbox.count("pending") == 0, what="the outbox to empty")
+
+    stored = _every_stored_value(settings.database_url)
+    assert first.json()["reference"] in stored  # the scan does see the rows
+    assert status_token not in stored
+    assert verify_token not in stored
+    replay = desk.post(URL, json=rights_body(), headers=headers)
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert status_token in replay.json()["status_url"]
+    assert desk.get(local(replay.json()["api_url"])).status_code == 200
 
 
 def test_same_idempotency_key_with_another_body_is_refused(desk: TestClient) -> None:
