@@ -292,7 +292,7 @@ class RightsRequests:
             ).first()
         # Compare a hash even when the reference is unknown, so both answers take as long.
         stored = row.status_token_hash if row is not None else "0" * 64
-        if not hmac.compare_digest(stored, token_hash(token)) or row is None:
+        if not hmac.compare_digest(stored, token_hash(token)) or row is None or row.erased_at:
             raise NotFound(
                 "no request with this reference and token; use the status link from your e-mail",
                 "token",
@@ -313,6 +313,11 @@ class RightsRequests:
                     "This confirmation link is not valid. Check that you opened the whole link "
                     "from the e-mail.",
                     "unknown",
+                )
+            if row.erased_at is not None:  # erasure drops the token too; this is a backstop
+                raise LinkNotValid(
+                    "This request's personal data has been erased; the link no longer works.",
+                    "erased",
                 )
             if row.verified_at is not None:
                 raise LinkNotValid(

@@ -319,6 +319,9 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # FULL: a commit is on disk before the 201 goes out, so it survives a crash or power loss.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # What is deleted or overwritten (an erased name, a sent mail's links) is zeroed in the
+    # file, not left in free space for anyone holding a copy.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 
@@ -345,16 +348,28 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, *, scrub: bool = False) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        `scrub` (for erasure): on SQLite, leave no copy of the old pages in the journal."""
         if self.dialect != "sqlite":
             with _reachable(), self.engine.begin() as conn:
                 yield conn
             return
         # SQLite has one writer at a time: this process's writers queue on a lock instead of
         # polling the file lock (whose busy handler sleeps in steps of up to 100 ms).
-        with _reachable(), self._write_lock, self.engine.begin() as conn:
-            yield conn
+        with _reachable(), self._write_lock, self.engine.connect() as conn:
+            # The PERSIST journal keeps the pages a transaction changed, as they were before it,
+            # until another transaction overwrites them: after an erasure, the erased data. A
+            # size limit of 0 truncates the journal at this commit (this connection only).
+            driver = conn.connection.driver_connection if scrub else None
+            if driver is not None:
+                driver.execute("PRAGMA journal_size_limit = 0")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if driver is not None:
+                    driver.execute("PRAGMA journal_size_limit = -1")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -13,8 +13,16 @@ from fastapi.testclient import TestClient
 
 from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
-from qa.store import metadata, rights_requests, utcnow
-from tests.casework import PRIVACY, MailSink, link_in, local, rights_body, wait_for
+from qa.store import rights_requests, utcnow
+from tests.casework import (
+    PRIVACY,
+    MailSink,
+    every_stored_value,
+    link_in,
+    local,
+    rights_body,
+    wait_for,
+)
 from web.rights import Jurisdiction
 
 URL = "/api/rights-requests"
@@ -215,20 +223,6 @@ def test_same_idempotency_key_and_body_give_the_same_answer_and_one_request(
     assert _count(settings.database_url) == 1
 
 
-def _every_stored_value(database_url: str) -> str:
-    """Every value of every row of every table, as one text to search."""
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return "\n".join(
-                str(tuple(row))
-                for table in metadata.sorted_tables
-                for row in conn.execute(sa.select(table))
-            )
-    finally:
-        engine.dispose()
-
-
 def test_no_table_holds_a_token_once_the_mail_is_sent_and_a_replay_still_answers(
     desk: TestClient, smtp: MailSink, settings: Any
 ) -> None:
@@ -241,7 +235,7 @@ def test_no_table_holds_a_token_once_the_mail_is_sent_and_a_replay_still_answers
     outbox = desk.app.state.services.outbox  # type: ignore[attr-defined]
     wait_for(lambda: outbox.count("pending") == 0, what="the outbox to empty")
 
-    stored = _every_stored_value(settings.database_url)
+    stored = every_stored_value(settings.database_url)
     assert first.json()["reference"] in stored  # the scan does see the rows
     assert status_token not in stored
     assert verify_token not in stored

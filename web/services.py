@@ -71,6 +71,7 @@ def casework_lifespan(
                 settings.retention_days,
                 interval,
                 question_days=settings.question_log_days,
+                mail=casework.outbox.transport,
             )
         questions = QuestionLog(casework.store, settings.question_log_days)
         services = Services(casework, Sender(casework.outbox), purges, questions)
