@@ -108,6 +108,27 @@ def test_a_hostile_name_never_adds_a_recipient(desk: TestClient, smtp: MailSink,
     assert "evil" not in str(to) and "\u202e" not in str(to)
 
 
+def test_the_team_mail_leaves_out_a_missing_name_instead_of_printing_none(
+    desk: TestClient, smtp: MailSink, settings: Any
+) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    [verification] = smtp.wait(1, to="ana@example.com")
+    engine = sa.create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(rights_requests)
+                .where(rights_requests.c.reference == created["reference"])
+                .values(name=None)
+            )
+    finally:
+        engine.dispose()
+    assert desk.get(link_in(verification, "/rights-requests/verify")).status_code == 200
+    [team] = smtp.wait(1, to=PRIVACY)
+    assert "None" not in team.body and "Name:" not in team.body
+    assert "E-mail: ana@example.com" in team.body.splitlines()
+
+
 def test_verification_link_works_once(desk: TestClient, smtp: MailSink) -> None:
     desk.post(URL, json=rights_body())
     [verification] = smtp.wait(1, to="ana@example.com")
