@@ -64,7 +64,7 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         public_url=settings.public_url,
         privacy_email=privacy_email,
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
-        verify_mail_limit=limit_named(settings.rate_limits, "verify_mail"),
+        mail_limit=limit_named(settings.rate_limits, "verify_mail"),
     )
     escalations = Escalations(
         store, outbox, assistant, public_url=settings.public_url, privacy_email=privacy_email

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -12,11 +14,12 @@ from sqlalchemy.engine import make_url
 from index.library import load_library
 from qa.assistant import Assistant
 from qa.casework import Casework, open_casework
+from qa.outbox import FileTransport, transport_for
 from qa.questions import QuestionLog
 from qa.requests import STATUSES
 from qa.retention import erase_requester, purge
 from qa.settings import Settings
-from qa.store import database_url, open_store
+from qa.store import Cipher, database_url, open_store
 
 
 def _casework(settings: Settings) -> Casework:
@@ -92,7 +95,13 @@ def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
-    """List mail not yet delivered; --retry-now sends it all now."""
+    """List mail not yet delivered; --retry-now sends it all now; --read prints a mail file."""
+    if args.read:
+        transport = transport_for(settings)
+        if not isinstance(transport, FileTransport):
+            transport = FileTransport(args.read.parent, Cipher(settings.encryption_key))
+        sys.stdout.write(transport.read(args.read).decode("utf-8", "replace"))
+        return 0
     casework = _casework(settings)
     try:
         if args.retry_now:
@@ -114,11 +123,17 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Erase one requester's data (--email), or all personal data past the retention period."""
     store = open_store(settings)
+    mail = transport_for(settings)
     try:
         if args.email:
-            erased = erase_requester(store, args.email)
+            erased = erase_requester(store, args.email, mail=mail)
         else:
-            erased = purge(store, settings.retention_days, question_days=settings.question_log_days)
+            erased = purge(
+                store,
+                settings.retention_days,
+                question_days=settings.question_log_days,
+                mail=mail,
+            )
     finally:
         store.close()
     print(
@@ -177,6 +192,12 @@ def add_commands(commands: Any) -> None:
 
     outbox = commands.add_parser("outbox", help="mail not yet delivered")
     outbox.add_argument("--retry-now", action="store_true", help="send every pending mail now")
+    outbox.add_argument(
+        "--read",
+        type=Path,
+        metavar="FILE",
+        help="print a mail file of the data folder, decrypted (.eml.fernet) with the key",
+    )
     outbox.set_defaults(run=cmd_outbox)
 
     purge_cmd = commands.add_parser(

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, select
 
 from qa.assistant import MAX_QUESTION, Assistant
 from qa.errors import NoPrivacyMailbox, QAError
-from qa.mail import build_message, new_message_id
+from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
 from qa.store import Store, email_hash, escalations, run_idempotent, utcnow
 
@@ -119,11 +119,17 @@ class Escalations:
                 f"- {s.heading}\n  {self.public_url}{s.url}\n  {s.snippet}"
                 for s in answer.sections[:SECTIONS_IN_MAIL]
             ]
-            turns = [f"Visitor: {t.question}\nAssistant: {t.answer}" for t in transcript]
+            # The visitor wrote the question and the transcript (its "answers" too: a client
+            # can send anything), so each is quoted line by line and cannot pass for our text.
+            turns = [
+                f"Visitor:\n{quoted(t.question)}\nAssistant (as sent by the visitor):\n"
+                f"{quoted(t.answer)}"
+                for t in transcript
+            ]
             text = (
                 f"A visitor asked for a person.\n\nReference: {reference}\n"
                 f"Received: {when.isoformat()}\n\n"
-                f"Question:\n{question}\n\n"
+                f"Question:\n{quoted(question)}\n\n"
                 f"What the policy says (the assistant's best sections; it judged the question "
                 f"{'answered' if answer.answered else 'not answered'}):\n"
                 + ("\n".join(sections) if sections else "(no section matched)")

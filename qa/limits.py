@@ -83,7 +83,9 @@ DEFAULT_LIMITS = (
         3,
         "day",
         3,
-        "verification e-mails to one address, however many requests or clients name it",
+        "mail that submissions send to one mailbox (verification links and acknowledgements, "
+        "every right), however it is spelled and whoever asks; beyond it requests are recorded "
+        "without mail",
     ),
 )
 NAMES = tuple(limit.name for limit in DEFAULT_LIMITS)

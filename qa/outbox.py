@@ -29,7 +29,7 @@ from typing import Protocol
 from sqlalchemy import Connection, func, or_, select, update
 
 from qa.settings import Settings
-from qa.store import Store, data_folder, outbox, utcnow
+from qa.store import Cipher, Store, data_folder, outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,10 @@ class Transport(Protocol):
         """Send each mail; map its id to None when sent, or to a short error (no addresses)."""
         ...
 
+    def discard(self, message_ids: Sequence[str]) -> int:
+        """Delete any copy this transport keeps of these mails (for an erasure); how many."""
+        ...
+
 
 class SmtpTransport:
     """Delivery through an SMTP server (smtplib, in the sender's worker thread)."""
@@ -122,23 +126,43 @@ class SmtpTransport:
                 results.setdefault(mail.id, error)
         return results
 
+    def discard(self, message_ids: Sequence[str]) -> int:
+        """Nothing to delete: what the SMTP server accepted is the receiver's."""
+        return 0
+
+
+def mail_file_names(message_id: str) -> tuple[str, str]:
+    """The file a mail is written to, in clear and encrypted: named by its Message-ID, so the
+    outbox row (reference → message_id) is the index that finds a request's files."""
+    stem = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    return f"{stem}.eml", f"{stem}.eml.fernet"
+
 
 class FileTransport:
-    """The embedded default: each mail is written as an .eml file (named by its Message-ID)."""
+    """The embedded default: each mail is written as an .eml file (named by its Message-ID);
+    with a cipher that encrypts, as an .eml.fernet file that `privacy-qa outbox --read` opens."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cipher: Cipher | None = None) -> None:
         self.folder = folder
+        self.cipher = cipher or Cipher()
 
     def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
         """Write each mail atomically; a mail written twice lands on the same file."""
         self.folder.mkdir(parents=True, exist_ok=True)
         results: dict[int, str | None] = {}
         for mail in mails:
-            name = hashlib.sha256(mail.message_id.encode()).hexdigest()[:24] + ".eml"
+            plain_name, sealed_name = mail_file_names(mail.message_id)
+            name = sealed_name if self.cipher.enabled else plain_name
+            # The mail holds names, details and links: at rest it is as encrypted as the store.
+            content = (
+                (self.cipher.seal(mail.raw.decode("utf-8")) or "").encode()
+                if self.cipher.enabled
+                else mail.raw
+            )
             temporary = self.folder / f".{name}.tmp"
             try:
                 with open(temporary, "wb") as handle:
-                    handle.write(mail.raw)
+                    handle.write(content)
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(temporary, self.folder / name)
@@ -146,6 +170,23 @@ class FileTransport:
             except OSError as exc:
                 results[mail.id] = _describe(exc)
         return results
+
+    def discard(self, message_ids: Sequence[str]) -> int:
+        """Delete these mails' files, found by name (nothing is read)."""
+        deleted = 0
+        for message_id in message_ids:
+            for name in mail_file_names(message_id):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / name).unlink()
+                    deleted += 1
+        return deleted
+
+    def read(self, path: Path) -> bytes:
+        """A mail file's message, decrypted if it was written encrypted."""
+        content = path.read_bytes()
+        if path.name.endswith(".fernet"):
+            return (self.cipher.open(content.decode()) or "").encode("utf-8")
+        return content
 
 
 def _describe(exc: BaseException) -> str:
@@ -171,7 +212,7 @@ def transport_for(settings: Settings) -> Transport:
             starttls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         )
-    return FileTransport(data_folder(settings) / "mail")
+    return FileTransport(data_folder(settings) / "mail", Cipher(settings.encryption_key))
 
 
 class Outbox:
@@ -190,8 +231,16 @@ class Outbox:
         self.sender = sender
         self.retry = timedelta(seconds=retry_seconds)
 
-    def enqueue(self, conn: Connection, message: EmailMessage, kind: str, reference: str) -> str:
-        """Add a mail in the caller's transaction; it is sent only if that transaction commits."""
+    def enqueue(
+        self,
+        conn: Connection,
+        message: EmailMessage,
+        kind: str,
+        reference: str,
+        mailbox: str | None = None,
+    ) -> str:
+        """Add a mail in the caller's transaction; it is sent only if that transaction commits.
+        `mailbox` (a `mailbox_hash`) counts it against the limit of mail to one mailbox."""
         now = utcnow()
         message_id = str(message["Message-ID"])
         conn.execute(
@@ -205,6 +254,7 @@ class Outbox:
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                mailbox_hash=mailbox,
             )
         )
         return message_id
@@ -271,15 +321,34 @@ class Outbox:
                 return Delivery(sent, failed)
             results = self.transport.send(self.sender, mails)
             done = utcnow()
+            erased_meanwhile: list[str] = []
             with self.store.transaction() as conn:
                 for mail in mails:
                     error = results.get(mail.id, "not attempted")
                     mine = (outbox.c.id == mail.id) & (outbox.c.lease_owner == mail.lease_owner)
+                    if (
+                        error is None
+                        and conn.execute(
+                            select(outbox.c.id).where(mine, outbox.c.raw.is_(None))
+                        ).first()
+                    ):
+                        # Erased while it was being sent: its copy (a file) goes too.
+                        erased_meanwhile.append(mail.message_id)
+                        continue
                     if error is None:
+                        # Once handed over, the body (with its links and tokens) and the
+                        # address are of no more use here: only the record that it went stays.
                         conn.execute(
                             update(outbox)
                             .where(mine)
-                            .values(status="sent", sent_at=done, lease_owner=None, lease_until=None)
+                            .values(
+                                status="sent",
+                                sent_at=done,
+                                lease_owner=None,
+                                lease_until=None,
+                                raw=None,
+                                recipient=None,
+                            )
                         )
                         sent += 1
                         continue
@@ -299,6 +368,8 @@ class Outbox:
                         )
                     )
                     failed += 1
+            if erased_meanwhile:
+                self.transport.discard(erased_meanwhile)
             if failed:
                 log.warning("outbox: %d mail(s) not delivered; will retry", failed)
                 # One failing round is enough: the rest waits for its back-off.

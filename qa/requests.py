@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, text, update
+from sqlalchemy import Connection, Row, func, select, text, update
 
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
-from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError, TooManyRequests
+from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
-from qa.mail import build_message, new_message_id
+from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
-from qa.store import Store, email_hash, rights_requests, run_idempotent, token_hash, utcnow
+from qa.store import (
+    Store,
+    email_hash,
+    mailbox_hash,
+    outbox,
+    rights_requests,
+    run_idempotent,
+    token_hash,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,9 @@ JURISDICTION_LABELS = {
 }
 MAX_NOTES = 20_000
 SCOPE = "rights_request"
+# The mail a submission sends to the address it names: what the per-mailbox limit counts.
+REQUESTER_MAIL = ("verify", "acknowledge")
+LIMIT_NOTICE = "mail_limit"
 PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
 
 
@@ -171,14 +182,14 @@ class RightsRequests:
         public_url: str,
         privacy_email: str | None,
         verification_ttl: timedelta = timedelta(hours=72),
-        verify_mail_limit: Limit | None = None,
+        mail_limit: Limit | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.public_url = public_url.rstrip("/")
         self.privacy_email = privacy_email
         self.verification_ttl = verification_ttl
-        self.verify_mail_limit = verify_mail_limit
+        self.mail_limit = mail_limit
 
     # -- the visitor's side --------------------------------------------------------------
 
@@ -198,14 +209,15 @@ class RightsRequests:
         return run_idempotent(self.store, SCOPE, idempotency_key, intake.to_dict(), create)
 
     def _create(self, conn: Connection, intake: Intake, now: datetime) -> dict[str, Any]:
-        if intake.right not in NO_VERIFICATION:
-            self._check_verify_mails(conn, email_hash(intake.email), now)
+        mailbox = mailbox_hash(intake.email)
+        may_mail = self._may_mail(conn, mailbox, now)
         seal = self.store.cipher.seal
         reference = self.store.next_reference(conn, "RR", now)
         clock = deadlines(intake.right, intake.jurisdiction, now.date())
         status_token = secrets.token_urlsafe(32)
         needs_verification = intake.right not in NO_VERIFICATION
-        verify_token = secrets.token_urlsafe(32) if needs_verification else None
+        # No mail, no link: a request beyond the limit is confirmed by the team, if at all.
+        verify_token = secrets.token_urlsafe(32) if needs_verification and may_mail else None
         conn.execute(
             rights_requests.insert().values(
                 reference=reference,
@@ -231,45 +243,48 @@ class RightsRequests:
         # The link a person follows is the HTML page; scripts read the same status as JSON.
         status_url = f"{self.public_url}/rights-requests/{reference}?token={status_token}"
         api_url = f"{self.public_url}/api/rights-requests/{reference}?token={status_token}"
-        if verify_token:
-            self._mail_verification(conn, request, verify_token, status_url)
+        if not may_mail:
+            self._mail_limit_notice(conn, request, mailbox, now)
+        elif verify_token:
+            self._mail_verification(conn, request, verify_token, status_url, mailbox)
         else:
-            self._mail_acknowledgement(conn, request, status_url)
+            self._mail_acknowledgement(conn, request, status_url, mailbox)
             self._mail_privacy_team(conn, request)
         log.info("rights request %s received (%s)", reference, intake.right)
-        return {**request.public_dict(), "status_url": status_url, "api_url": api_url}
+        return {
+            **request.public_dict(),
+            "status_url": status_url,
+            "api_url": api_url,
+            "mailed": may_mail,
+        }
 
-    def _check_verify_mails(self, conn: Connection, address: str, now: datetime) -> None:
-        """TooManyRequests once the address had its verification mails for the period, however
-        many clients ask: the link must not become a way to flood someone's inbox."""
-        limit = self.verify_mail_limit
+    def _may_mail(self, conn: Connection, mailbox: str, now: datetime) -> bool:
+        """Whether a submission may still mail this mailbox in the limit's period, whatever the
+        right, the spelling of the address or the client: requests are always recorded, but the
+        form must not become a way to flood someone's inbox (or privacy@)."""
+        limit = self.mail_limit
         if limit is None or limit.off:
-            return
+            return True
         if self.store.dialect == "postgresql":
-            # Two submissions for one address at once must not both see room for one more.
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": address})
+            # Two submissions for one mailbox at once must not both see room for one more.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": mailbox})
+        return self._mails_since(conn, mailbox, REQUESTER_MAIL, now, limit) < limit.count
+
+    def _mails_since(
+        self, conn: Connection, mailbox: str, kinds: tuple[str, ...], now: datetime, limit: Limit
+    ) -> int:
         since = now - timedelta(seconds=limit.period)
-        sent = (
+        return int(
             conn.execute(
-                select(rights_requests.c.received_at)
+                select(func.count())
+                .select_from(outbox)
                 .where(
-                    rights_requests.c.email_hash == address,
-                    rights_requests.c.verify_token_hash.is_not(None),
-                    rights_requests.c.received_at > since,
+                    outbox.c.mailbox_hash == mailbox,
+                    outbox.c.kind.in_(kinds),
+                    outbox.c.created_at > since,
                 )
-                .order_by(rights_requests.c.received_at)
-            )
-            .scalars()
-            .all()
+            ).scalar_one()
         )
-        if len(sent) >= limit.count:
-            free_at = sent[len(sent) - limit.count] + timedelta(seconds=limit.period)
-            raise TooManyRequests(
-                f"email: we have sent {limit.count} confirmation e-mails to this address in the "
-                f"last {PERIOD_WORDS[limit.per]}; use the link in one of them, or try again later",
-                "email",
-                retry_after=max(1, math.ceil((free_at - now).total_seconds())),
-            )
 
     def status(self, reference: str, token: str) -> RightsRequest:
         """The request if `token` is its status token; the same NotFound for either mistake."""
@@ -279,7 +294,7 @@ class RightsRequests:
             ).first()
         # Compare a hash even when the reference is unknown, so both answers take as long.
         stored = row.status_token_hash if row is not None else "0" * 64
-        if not hmac.compare_digest(stored, token_hash(token)) or row is None:
+        if not hmac.compare_digest(stored, token_hash(token)) or row is None or row.erased_at:
             raise NotFound(
                 "no request with this reference and token; use the status link from your e-mail",
                 "token",
@@ -300,6 +315,11 @@ class RightsRequests:
                     "This confirmation link is not valid. Check that you opened the whole link "
                     "from the e-mail.",
                     "unknown",
+                )
+            if row.erased_at is not None:  # erasure drops the token too; this is a backstop
+                raise LinkNotValid(
+                    "This request's personal data has been erased; the link no longer works.",
+                    "erased",
                 )
             if row.verified_at is not None:
                 raise LinkNotValid(
@@ -474,6 +494,7 @@ class RightsRequests:
         *,
         to_name: str | None = None,
         reply_to: str | None = None,
+        mailbox: str | None = None,
     ) -> None:
         message = build_message(
             sender=self.outbox.sender,
@@ -485,10 +506,10 @@ class RightsRequests:
             message_id=new_message_id(self.outbox.sender),
             date=utcnow(),
         )
-        self.outbox.enqueue(conn, message, kind, reference)
+        self.outbox.enqueue(conn, message, kind, reference, mailbox)
 
     def _mail_verification(
-        self, conn: Connection, request: RightsRequest, token: str, status_url: str
+        self, conn: Connection, request: RightsRequest, token: str, status_url: str, mailbox: str
     ) -> None:
         hours = int(self.verification_ttl.total_seconds() // 3600)
         link = f"{self.public_url}/rights-requests/verify?token={token}"
@@ -509,10 +530,11 @@ class RightsRequests:
             f"Please confirm your privacy request {request.reference}",
             body,
             to_name=request.name,
+            mailbox=mailbox,
         )
 
     def _mail_acknowledgement(
-        self, conn: Connection, request: RightsRequest, status_url: str
+        self, conn: Connection, request: RightsRequest, status_url: str, mailbox: str
     ) -> None:
         body = (
             f"We received your privacy request {request.reference}: "
@@ -528,6 +550,51 @@ class RightsRequests:
             f"We received your privacy request {request.reference}",
             body,
             to_name=request.name,
+            mailbox=mailbox,
+        )
+
+    def _mail_limit_notice(
+        self, conn: Connection, request: RightsRequest, mailbox: str, now: datetime
+    ) -> None:
+        """The privacy team's one notice per mailbox and period that requests naming it go
+        unmailed; later ones in the period are only recorded (and listed in the support tool)."""
+        if self.privacy_email is None:  # requests are refused before this without an address
+            raise NoPrivacyMailbox()
+        limit = self.mail_limit
+        assert limit is not None
+        if self._mails_since(conn, mailbox, (LIMIT_NOTICE,), now, limit):
+            return
+        period = PERIOD_WORDS[limit.per]
+        until = (now + timedelta(seconds=limit.period)).isoformat(timespec="minutes")
+        unverified = (
+            "It needs a confirmed address, and no confirmation link was sent: confirm the "
+            "address another way before acting on it (then set its status to verified).\n\n"
+            if request.right not in NO_VERIFICATION
+            else ""
+        )
+        body = (
+            f"Requests naming one address have reached the mail limit ({limit.count} mails to "
+            f"one mailbox a {period}).\n\n"
+            f"Reference: {request.reference} (the first beyond the limit)\n"
+            f"Right: {request.right} ({RIGHT_LABELS[request.right]})\n"
+            f"Answer by: {request.due_at.isoformat()}\n"
+            f"E-mail: {request.email}\n\n"
+            "It is recorded, without any mail to the address. "
+            f"{unverified}"
+            f"Until {until} every further request naming this mailbox (in any spelling: case, "
+            "+tags, Gmail's dots) is recorded the same way, with no mail to it and none to you: "
+            "find them with `privacy-qa requests list --status received` or "
+            "GET /api/support/rights-requests?status=received.\n\n"
+            "This may be someone flooding that inbox, or a person trying again.\n"
+        )
+        self._send(
+            conn,
+            LIMIT_NOTICE,
+            request.reference,
+            self.privacy_email,
+            f"Rights requests beyond the mail limit, from {request.reference}",
+            body,
+            mailbox=mailbox,
         )
 
     def _mail_privacy_team(self, conn: Connection, request: RightsRequest) -> None:
@@ -549,10 +616,12 @@ class RightsRequests:
             f"Received: {request.received_at.isoformat()}\n"
             f"{verified}{confirm}"
             f"Answer by: {request.due_at.isoformat()}\n\n"
-            f"Name: {request.name}\n"
-            f"E-mail: {request.email}\n\n"
-            f"Details:\n{request.details or '(none given)'}\n\n"
-            f"What they asked the assistant:\n{request.question or '(nothing recorded)'}\n\n"
+            # What the requester typed is quoted line by line ("> "), so none of it can pass
+            # for one of these lines; a field that is empty (or erased) is left out.
+            + (f"Name:\n{quoted(request.name)}\n" if request.name else "")
+            + (f"E-mail: {request.email}\n" if request.email else "")
+            + f"\nDetails:\n{quoted(request.details)}\n\n"
+            f"What they asked the assistant:\n{quoted(request.question, '(nothing recorded)')}\n\n"
             "Reply to this e-mail to write to the requester. Update the status in the support "
             f"tool or with `privacy-qa requests update {request.reference}`.\n"
         )

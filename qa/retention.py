@@ -1,8 +1,10 @@
 """Keeping personal data only as long as needed: erase one requester, purge what is past retention.
 
 Erasing keeps each record's skeleton (reference, right, dates, status) because the privacy team
-must be able to show it answered on time; the name, address, details, notes, question, transcript
-and the mail bodies go.
+must be able to show it answered on time; the name, address, details, notes, question, reasons,
+transcript, the mail bodies and their files, the stored idempotent answer and the links (status
+and verification tokens) go. On SQLite the erasure overwrites what it removes (secure_delete)
+and leaves no copy in the rollback journal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select, text, update
 
+from qa.outbox import Transport
 from qa.questions import purge_questions
 from qa.store import (
     Store,
@@ -52,19 +55,32 @@ class Erased:
         }
 
 
+# A status token's hash is 64 hex digits; this is none, so no token opens an erased request.
+DEAD_TOKEN = "erased"
 _REQUEST_PERSONAL = {
     "name": None,
     "email": None,
     "details": None,
     "question": None,
     "notes": None,
+    "reason": None,
+    "extension_reason": None,
     "email_hash": None,
+    "status_token_hash": DEAD_TOKEN,
+    "verify_token_hash": None,
+    "verify_expires_at": None,
 }
 
 
-def _erase_mail(conn: Connection, references: list[str]) -> int:
+def _erase_mail(conn: Connection, references: list[str]) -> tuple[int, list[str]]:
+    """Empty the mail of these records; how many had data, and every Message-ID (for files)."""
     if not references:
-        return 0
+        return 0, []
+    message_ids = list(
+        conn.execute(
+            select(outbox.c.message_id).where(outbox.c.reference.in_(references))
+        ).scalars()
+    )
     # A pending mail without its body cannot be sent; it is closed as erased.
     result = conn.execute(
         update(outbox)
@@ -75,12 +91,13 @@ def _erase_mail(conn: Connection, references: list[str]) -> int:
             status=case((outbox.c.status == "pending", "erased"), else_=outbox.c.status),
         )
     )
-    return result.rowcount or 0
+    conn.execute(update(outbox).where(outbox.c.reference.in_(references)).values(mailbox_hash=None))
+    return result.rowcount or 0, message_ids
 
 
 def _erase(
     conn: Connection, request_refs: list[str], escalation_refs: list[str], now: datetime
-) -> Erased:
+) -> tuple[Erased, list[str]]:
     if request_refs:
         conn.execute(
             update(rights_requests)
@@ -93,15 +110,37 @@ def _erase(
             .where(escalations.c.reference.in_(escalation_refs))
             .values(question=None, transcript=None, email=None, email_hash=None, erased_at=now)
         )
-    mails = _erase_mail(conn, request_refs + escalation_refs)
-    return Erased(len(request_refs), len(escalation_refs), mails)
+    references = request_refs + escalation_refs
+    if references:
+        # The first answer, kept for retries, holds the status link: it goes with the request.
+        conn.execute(delete(idempotency_keys).where(idempotency_keys.c.reference.in_(references)))
+    mails, message_ids = _erase_mail(conn, references)
+    return Erased(len(request_refs), len(escalation_refs), mails), message_ids
 
 
-def erase_requester(store: Store, email: str, now: datetime | None = None) -> Erased:
-    """Remove one person's data from every request, escalation and mail (an erasure request)."""
+def _discard_files(mail: Transport | None, message_ids: list[str]) -> None:
+    # After the commit, so that a failure here cannot undo the erasure of the records; a file
+    # that cannot be deleted is reported for the operator (by count: its name says nothing).
+    if mail is None or not message_ids:
+        return
+    try:
+        mail.discard(message_ids)
+    except OSError as exc:
+        log.warning(
+            "erasure: could not delete the files of %d mail(s) (%s); delete them by hand",
+            len(message_ids),
+            type(exc).__name__,
+        )
+
+
+def erase_requester(
+    store: Store, email: str, now: datetime | None = None, mail: Transport | None = None
+) -> Erased:
+    """Remove one person's data from every request, escalation and mail (an erasure request);
+    `mail` is the transport whose copies (the .eml files) go too."""
     now = now or utcnow()
     digest = email_hash(email)
-    with store.transaction() as conn:
+    with store.transaction(scrub=True) as conn:
         request_refs = list(
             conn.execute(
                 select(rights_requests.c.reference).where(rights_requests.c.email_hash == digest)
@@ -112,7 +151,8 @@ def erase_requester(store: Store, email: str, now: datetime | None = None) -> Er
                 select(escalations.c.reference).where(escalations.c.email_hash == digest)
             ).scalars()
         )
-        erased = _erase(conn, request_refs, escalation_refs, now)
+        erased, message_ids = _erase(conn, request_refs, escalation_refs, now)
+    _discard_files(mail, message_ids)
     log.info(
         "erased one requester: %d request(s), %d escalation(s)",
         erased.rights_requests,
@@ -122,13 +162,17 @@ def erase_requester(store: Store, email: str, now: datetime | None = None) -> Er
 
 
 def purge(
-    store: Store, retention_days: int, now: datetime | None = None, question_days: int = 0
+    store: Store,
+    retention_days: int,
+    now: datetime | None = None,
+    question_days: int = 0,
+    mail: Transport | None = None,
 ) -> Erased:
     """Erase personal data of requests closed, and escalations made, over `retention_days` ago;
     delete logged questions older than `question_days` (all of them when the log is off)."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
-    with store.transaction() as conn:
+    with store.transaction(scrub=True) as conn:
         if store.dialect == "postgresql":
             # Every server process purges on its own schedule. Purges queue here, and each
             # one selects only what is not erased yet, so a second purge finds nothing to do.
@@ -148,15 +192,16 @@ def purge(
                 )
             ).scalars()
         )
-        erased = _erase(conn, request_refs, escalation_refs, now)
+        erased, message_ids = _erase(conn, request_refs, escalation_refs, now)
         # Sent mail is only a copy of what the records hold; it goes after the same time.
-        result = conn.execute(
-            delete(outbox).where(outbox.c.status != "pending", outbox.c.created_at < cutoff)
-        )
+        old_mail = (outbox.c.status != "pending") & (outbox.c.created_at < cutoff)
+        message_ids += conn.execute(select(outbox.c.message_id).where(old_mail)).scalars()
+        result = conn.execute(delete(outbox).where(old_mail))
         conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - IDEMPOTENCY_WINDOW)
         )
         questions = purge_questions(conn, question_days, now)
+    _discard_files(mail, message_ids)
     return Erased(
         erased.rights_requests,
         erased.escalations,
@@ -175,8 +220,10 @@ class PurgeSchedule:
         interval: timedelta,
         clock: Callable[[], datetime] = utcnow,
         question_days: int = 0,
+        mail: Transport | None = None,
     ) -> None:
         self.store = store
+        self.mail = mail
         self.retention_days = retention_days
         self.question_days = question_days
         self.interval = interval
@@ -191,7 +238,7 @@ class PurgeSchedule:
         if self.next_at is not None and now < self.next_at:
             return None
         try:
-            erased = purge(self.store, self.retention_days, now, self.question_days)
+            erased = purge(self.store, self.retention_days, now, self.question_days, self.mail)
         except Exception as exc:  # the database may be down for a while; try again sooner
             self.next_at = now + min(self.interval, RETRY_AFTER_FAILURE)
             log.warning("retention purge failed (%s); will retry", type(exc).__name__)

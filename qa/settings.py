@@ -335,8 +335,8 @@ class Settings:
     rate_limits: tuple[Limit, ...] = _setting(
         DEFAULT_LIMITS,
         "Requests a client may make, per kind: comma-separated NAME=COUNT/PERIOD[:BURST] or "
-        "NAME=off over the defaults (ask, submit, lookup, support, read; verify_mail counts "
-        "verification e-mails per address); `off` turns every limit off (for load tests). "
+        "NAME=off over the defaults (ask, submit, lookup, support, read; verify_mail counts the "
+        "mail submissions send to one mailbox); `off` turns every limit off (for load tests). "
         "See the README, Running in production.",
         parse_limits,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -42,12 +44,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 
 from qa.errors import IdempotencyMismatch, QAError
+from qa.mail import normalise_mailbox
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SQLITE_FILE = "privacy-qa.sqlite3"
 _ENCRYPTED = "fernet:"
+_KEYED = "keyed:"  # an idempotent answer sealed with its Idempotency-Key (_response_cipher)
 _MIGRATION_LOCK = 0x70715141  # any constant; serialises start-up upgrades across processes
 
 
@@ -183,7 +187,11 @@ outbox = Table(
     Column("last_error", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # Mail to a requester, and the team's notice about one: the hash of the normalised mailbox,
+    # which counts that mailbox's mail for the limit (qa/requests.py) without an address.
+    Column("mailbox_hash", String(64)),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_mailbox_created", "mailbox_hash", "created_at"),
 )
 
 # Off unless PRIVACY_QA_QUESTION_LOG_DAYS is set: redacted questions (qa/questions.py), the day
@@ -238,6 +246,8 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The request the answer belongs to, so that erasing the request deletes it too.
+    Column("reference", String(20), index=True),
 )
 
 
@@ -249,6 +259,19 @@ def utcnow() -> datetime:
 def token_hash(token: str) -> str:
     """What the store keeps of a secret token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mailbox_hash(email: str) -> str:
+    """The key that counts mail to one mailbox, whatever spelling of it a request uses."""
+    return hashlib.sha256(b"privacy-qa:mailbox:" + normalise_mailbox(email).encode()).hexdigest()
+
+
+def _response_cipher(key: str) -> Fernet:
+    # An idempotent answer holds the request's status token: it is sealed with a key only the
+    # client's Idempotency-Key gives (the store keeps that key's SHA-256, never the key), so a
+    # replay opens it and a copy of the database does not.
+    digest = hmac.new(b"privacy-qa:idempotent-response", key.encode(), hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 def email_hash(email: str) -> str:
@@ -326,6 +349,9 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # FULL: a commit is on disk before the 201 goes out, so it survives a crash or power loss.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # What is deleted or overwritten (an erased name, a sent mail's links) is zeroed in the
+    # file, not left in free space for anyone holding a copy.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 
@@ -352,16 +378,28 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, *, scrub: bool = False) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        `scrub` (for erasure): on SQLite, leave no copy of the old pages in the journal."""
         if self.dialect != "sqlite":
             with _reachable(), self.engine.begin() as conn:
                 yield conn
             return
         # SQLite has one writer at a time: this process's writers queue on a lock instead of
         # polling the file lock (whose busy handler sleeps in steps of up to 100 ms).
-        with _reachable(), self._write_lock, self.engine.begin() as conn:
-            yield conn
+        with _reachable(), self._write_lock, self.engine.connect() as conn:
+            # The PERSIST journal keeps the pages a transaction changed, as they were before it,
+            # until another transaction overwrites them: after an erasure, the erased data. A
+            # size limit of 0 truncates the journal at this commit (this connection only).
+            driver = conn.connection.driver_connection if scrub else None
+            if driver is not None:
+                driver.execute("PRAGMA journal_size_limit = 0")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if driver is not None:
+                    driver.execute("PRAGMA journal_size_limit = -1")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -420,7 +458,13 @@ class Store:
                 "new request, or resend the same body to get the first answer",
                 "Idempotency-Key",
             )
-        response = orjson.loads(self.cipher.open(row.response) or "{}")
+        stored = self.cipher.open(row.response) or "{}"
+        if stored.startswith(_KEYED):
+            try:
+                stored = _response_cipher(key).decrypt(stored.removeprefix(_KEYED)).decode()
+            except InvalidToken as exc:  # the key's hash matched, so this is not a wrong key
+                raise StoreError("a stored idempotent answer is damaged") from exc
+        response = orjson.loads(stored)
         return row.status_code, response
 
     def remember(
@@ -441,8 +485,11 @@ class Store:
                 key=token_hash(key),
                 body_hash=body_hash,
                 status_code=status_code,
-                response=self.cipher.seal(orjson.dumps(response).decode()),
+                response=self.cipher.seal(
+                    _KEYED + _response_cipher(key).encrypt(orjson.dumps(response)).decode()
+                ),
                 created_at=utcnow(),
+                reference=response.get("reference"),
             )
         )
 

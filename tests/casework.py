@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.limits import parse_limits
 from qa.settings import Settings
+from qa.store import metadata
 from web.app import create_app
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -218,3 +219,17 @@ def link_in(mail: Received, path: str) -> str:
         if word.startswith("http://testserver" + path):
             return local(word)
     raise AssertionError(f"no {path} link in:\n{mail.body}")
+
+
+def every_stored_value(database_url: str) -> str:
+    """Every value of every row of every table, as one text to search."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return "\n".join(
+                str(tuple(row))
+                for table in metadata.sorted_tables
+                for row in conn.execute(sa.select(table))
+            )
+    finally:
+        engine.dispose()

@@ -80,3 +80,25 @@ def test_bad_escalation_input_gets_422_naming_the_field(
     response = desk.post(URL, json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field
+
+
+def test_visitor_lines_in_the_mail_are_quoted_and_cannot_pose_as_ours(
+    desk: TestClient, smtp: MailSink
+) -> None:
+    forged = "Reply to this e-mail to answer the visitor (boss@evil.example).\nReference: ESC-1"
+    response = desk.post(
+        URL,
+        json={
+            "question": f"Where is my data?\n{forged}",
+            "transcript": [{"question": f"hi\u2028{forged}", "answer": f"ok\n{forged}"}],
+        },
+    )
+    assert response.status_code == 201
+    [mail] = smtp.wait(1, to=PRIVACY)
+    lines = mail.body.splitlines()
+    # Each forged line arrives, but only behind the quote mark.
+    assert lines.count("> Reply to this e-mail to answer the visitor (boss@evil.example).") == 3
+    assert not any(
+        line.startswith(("Reply to this e-mail to answer", "Reference: ESC-1")) for line in lines
+    )
+    assert "The visitor gave no address for a reply." in lines

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -219,7 +218,8 @@ def read_back(settings: Settings) -> Stored:
         {r.reference: cipher.open(r.email) or "" for r in rows},
         {r.reference: r.email for r in rows},
         mails,
-        {k.key: orjson.loads(cipher.open(k.response) or "{}")["reference"] for k in keys},
+        # The answer itself is sealed with its Idempotency-Key; the row names its request.
+        {k.key: k.reference for k in keys},
     )
 
 

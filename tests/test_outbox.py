@@ -9,16 +9,19 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import cast
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from qa.assistant import Assistant
+from qa.cli import main
 from qa.mail import build_message, new_message_id
 from qa.outbox import FileTransport, Outbox, SmtpTransport
 from qa.settings import Settings
 from qa.store import Store, make_engine, outbox, utcnow
 from tests.casework import PRIVACY, MailSink, casework_settings, rights_body, wait_for
+from tests.servers import KEY
 from web.app import create_app
 
 
@@ -130,6 +133,38 @@ def test_without_smtp_host_mail_is_written_as_eml_files(
     assert created["reference"] in str(message["Subject"])
     assert message["To"].addresses[0].addr_spec == "ana@example.com"
     assert (tmp_path / "privacy-qa.sqlite3").exists()
+
+
+def test_with_an_encryption_key_mail_files_are_encrypted_and_the_cli_reads_them(
+    tmp_path: Path,
+    assistant: Assistant,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        privacy_email=PRIVACY,
+        public_url="http://testserver",
+        encryption_key=(KEY,),
+    )
+    for name, value in settings.to_environ().items():
+        if value:
+            monkeypatch.setenv(name, value)
+    body = rights_body(name="Canaryname Lima", details="canarydetails 4411")
+    with TestClient(create_app(settings, assistant=assistant)) as desk:
+        created = desk.post("/api/rights-requests", json=body).json()
+        # A file is written under a hidden temporary name and renamed when whole.
+        [file] = wait_for(
+            lambda: list((tmp_path / "mail").glob("*.eml.fernet")), what="a mail file"
+        )
+    assert file.name.endswith(".eml.fernet")
+    raw = file.read_bytes()
+    assert b"Canaryname" not in raw and b"ana@example.com" not in raw
+    assert b"canary" not in raw.lower() and created["reference"].encode() not in raw
+    assert main(["outbox", "--read", str(file)]) == 0
+    message = message_from_bytes(capsys.readouterr().out.encode(), policy=policy.default)
+    assert created["reference"] in str(message["Subject"])
+    assert message["To"].addresses[0].display_name == "Canaryname Lima"
 
 
 def test_a_mail_is_stored_only_if_its_request_commits(database_url: str) -> None:

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import cast
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from qa.assistant import Assistant
+from qa.cli import main
 from qa.outbox import FileTransport, Outbox
 from qa.requests import Intake, RightsRequests
 from qa.retention import RETRY_AFTER_FAILURE, PurgeSchedule, purge
 from qa.store import Store, make_engine, rights_requests, utcnow
-from tests.casework import MailSink, casework_settings, wait_for
+from tests.casework import (
+    API_KEY,
+    MailSink,
+    casework_settings,
+    every_stored_value,
+    rights_body,
+    wait_for,
+)
 from web.app import create_app
 
 DAY = timedelta(days=1)
+URL = "/api/rights-requests"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 class Clock:
@@ -138,3 +151,119 @@ def test_the_server_purges_on_its_schedule_and_not_when_turned_off(
 
         wait_for(erased, what="the start-up purge to erase the old request")
         assert services.purges.next_at > utcnow() + timedelta(hours=23)
+
+
+class Canaries:
+    """One unmistakable value per field."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def __call__(self, field: str) -> str:
+        value = f"canary{secrets.token_hex(6)}"
+        self.values[field] = value
+        return value
+
+    def found_in(self, text: str) -> list[str]:
+        """The fields whose canary is in `text`."""
+        lowered = text.lower()
+        return [f for f, v in self.values.items() if v.lower() in lowered]
+
+
+def _mail_folder_text(folder: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in sorted(folder.iterdir()))
+
+
+def test_purge_email_leaves_no_personal_data_in_rows_answers_mail_files_or_links(
+    tmp_path: Path,
+    database_url: str,
+    assistant: Assistant,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    canary = Canaries()
+    # Mail to .eml files (no SMTP host), the default of a single server.
+    settings = casework_settings(tmp_path, database_url, MailSink(), smtp_host=None)
+    for name, value in settings.to_environ().items():
+        if value:
+            monkeypatch.setenv(name, value)
+    folder = tmp_path / "mail"
+    email = f"{canary('email')}@example.com"
+    with TestClient(create_app(settings, assistant=assistant)) as desk:
+        outbox = desk.app.state.services.outbox  # type: ignore[attr-defined]
+
+        def drained() -> bool:
+            return bool(outbox.count("pending") == 0)
+
+        def request(right: str, **more: str) -> dict[str, str]:
+            body = rights_body(right=right, name=f"{canary(right + ' name')} Lima", email=email)
+            body.update(details=canary(right + " details"), question=canary(right + " q"))
+            body.update(more)
+            made = desk.post(URL, json=body, headers={"Idempotency-Key": canary(right + " key")})
+            assert made.status_code == 201, made.text
+            result: dict[str, str] = made.json()
+            return result
+
+        access, erasure = request("access"), request("erasure")
+        opt_out = request("opt_out", jurisdiction="ccpa")
+        wait_for(drained, what="the first mails")
+        links = {ref: _link(folder, ref) for ref in (access["reference"], erasure["reference"])}
+        assert desk.get(links[access["reference"]]).status_code == 200
+        changes = [
+            (access, {"note": f"called {canary('note')}"}),
+            (access, {"status": "extended", "reason": canary("extension reason")}),
+            (opt_out, {"status": "denied", "reason": canary("denial reason")}),
+        ]
+        for made, change in changes:
+            path = f"/api/support/rights-requests/{made['reference']}"
+            assert desk.patch(path, json=change, headers=AUTH).status_code == 200
+        escalation = {
+            "question": canary("escalation question"),
+            "transcript": [{"question": canary("turn q"), "answer": canary("turn a")}],
+            "email": email,
+            "consent": True,
+        }
+        assert desk.post("/api/escalations", json=escalation).status_code == 201
+        wait_for(drained, what="every mail")
+        before = canary.found_in(_mail_folder_text(folder))
+        assert "extension reason" in before and "escalation question" in before  # can fail
+        assert "note" in canary.found_in(every_stored_value(database_url))
+
+        assert main(["purge", "--email", email.upper()]) == 0
+        assert "3 request(s), 1 escalation(s)" in capsys.readouterr().out
+
+        # Rows: no canary in any column of any table (the idempotency keys' answers included).
+        assert canary.found_in(every_stored_value(database_url)) == []
+        # The API: the team's view, the requester's status link, the verification link.
+        for made in (access, erasure, opt_out):
+            path = f"/api/support/rights-requests/{made['reference']}"
+            record = desk.get(path, headers=AUTH).json()
+            assert record["erased_at"] and record["status"] in ("extended", "received", "denied")
+            assert record["reason"] is record["extension_reason"] is None
+            assert canary.found_in(str(record)) == []
+            assert desk.get(made["api_url"].removeprefix("http://testserver")).status_code == 404
+        listed = desk.get("/api/support/escalations", headers=AUTH).text
+        assert canary.found_in(listed) == []
+        page = desk.get(links[erasure["reference"]])
+        assert page.status_code in (404, 410) and "confirmed" not in page.text
+        wait_for(drained, what="the outbox after the click")
+        # The mail files of every erased record are gone, and nothing new was written.
+        assert [p.name for p in folder.iterdir()] == []
+    if database_url.startswith("sqlite"):
+        database = Path(database_url.removeprefix("sqlite:///"))
+        for file in (database, database.with_name(database.name + "-journal")):
+            raw = file.read_bytes().decode("latin-1") if file.exists() else ""
+            assert canary.found_in(raw) == [], f"in the bytes of {file.name}"
+
+
+def _link(folder: Path, reference: str) -> str:
+    """The verification link of a request, from its mail file."""
+    for path in folder.glob("*.eml"):
+        text = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if reference in str(text["Subject"]) and "confirm" in str(text["Subject"]):
+            body = text.get_body(("plain",))
+            assert body is not None
+            for word in body.get_content().split():
+                if "/rights-requests/verify?token=" in word:
+                    return str(word.removeprefix("http://testserver"))
+    raise AssertionError(f"no verification mail for {reference}")

@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
 from qa.store import rights_requests, utcnow
-from tests.casework import PRIVACY, MailSink, link_in, local, rights_body
+from tests.casework import (
+    PRIVACY,
+    MailSink,
+    every_stored_value,
+    link_in,
+    local,
+    rights_body,
+    wait_for,
+)
 from web.rights import Jurisdiction
 
 URL = "/api/rights-requests"
@@ -62,6 +70,63 @@ def test_submit_verify_and_privacy_team_gets_the_request(desk: TestClient, smtp:
     data = status.json()
     assert data["status"] == "verified" and data["verified_at"]
     assert "email" not in data and "name" not in data  # the status link shows no personal data
+
+
+def test_requester_text_in_the_team_mail_is_quoted_and_cannot_pose_as_ours(
+    desk: TestClient, smtp: MailSink
+) -> None:
+    forged = "Name: Mallory\nE-mail: mallory@evil.example\nRight: access"
+    body = rights_body(
+        right="opt_out",
+        jurisdiction="ccpa",
+        name="Ana\u2028E-mail: mallory@evil.example",
+        details=f"see below\n{forged}",
+        question=f"hello\u2029{forged}",
+    )
+    assert desk.post(URL, json=body).status_code == 201
+    [team] = smtp.wait(1, to=PRIVACY)
+    lines = team.body.splitlines()
+    assert "E-mail: ana@example.com" in lines  # ours, once
+    assert not any(
+        line.startswith(("Name: ", "E-mail: mallory", "Right: access")) for line in lines
+    )
+    assert (
+        lines.count("> Name: Mallory") == 2 and lines.count("> E-mail: mallory@evil.example") == 3
+    )
+    assert team.message["To"].addresses[0].addr_spec == PRIVACY
+
+
+@pytest.mark.parametrize(
+    "name", ["José <attacker@evil.example>,", "Ana\u2028<attacker@evil.example>", "\u202eAna"]
+)
+def test_a_hostile_name_never_adds_a_recipient(desk: TestClient, smtp: MailSink, name: str) -> None:
+    assert desk.post(URL, json=rights_body(name=name)).status_code == 201
+    [verification] = smtp.wait(1, to="ana@example.com")
+    assert verification.recipients == ["ana@example.com"]
+    [to] = verification.message.get_all("To") or []
+    assert [a.addr_spec for a in to.addresses] == ["ana@example.com"]
+    assert "evil" not in str(to) and "\u202e" not in str(to)
+
+
+def test_the_team_mail_leaves_out_a_missing_name_instead_of_printing_none(
+    desk: TestClient, smtp: MailSink, settings: Any
+) -> None:
+    created = desk.post(URL, json=rights_body()).json()
+    [verification] = smtp.wait(1, to="ana@example.com")
+    engine = sa.create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(rights_requests)
+                .where(rights_requests.c.reference == created["reference"])
+                .values(name=None)
+            )
+    finally:
+        engine.dispose()
+    assert desk.get(link_in(verification, "/rights-requests/verify")).status_code == 200
+    [team] = smtp.wait(1, to=PRIVACY)
+    assert "None" not in team.body and "Name:" not in team.body
+    assert "E-mail: ana@example.com" in team.body.splitlines()
 
 
 def test_verification_link_works_once(desk: TestClient, smtp: MailSink) -> None:
@@ -177,6 +242,28 @@ def test_same_idempotency_key_and_body_give_the_same_answer_and_one_request(
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert _count(settings.database_url) == 1
+
+
+def test_no_table_holds_a_token_once_the_mail_is_sent_and_a_replay_still_answers(
+    desk: TestClient, smtp: MailSink, settings: Any
+) -> None:
+    headers = {"Idempotency-Key": "retry-token-scan"}
+    first = desk.post(URL, json=rights_body(), headers=headers)
+    assert first.status_code == 201
+    status_token = local(first.json()["status_url"]).split("token=")[1]
+    [verification] = smtp.wait(1, to="ana@example.com")
+    verify_token = link_in(verification, "/rights-requests/verify").split("token=")[1]
+    outbox = desk.app.state.services.outbox  # type: ignore[attr-defined]
+    wait_for(lambda: outbox.count("pending") == 0, what="the outbox to empty")
+
+    stored = every_stored_value(settings.database_url)
+    assert first.json()["reference"] in stored  # the scan does see the rows
+    assert status_token not in stored
+    assert verify_token not in stored
+    replay = desk.post(URL, json=rights_body(), headers=headers)
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert status_token in replay.json()["status_url"]
+    assert desk.get(local(replay.json()["api_url"])).status_code == 200
 
 
 def test_same_idempotency_key_with_another_body_is_refused(desk: TestClient) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
 
@@ -20,10 +22,13 @@ from qa.store import (
     Cipher,
     Store,
     StoreError,
+    body_hash,
+    idempotency_keys,
     make_engine,
     metadata,
     open_store,
     rights_requests,
+    token_hash,
     utcnow,
 )
 
@@ -123,3 +128,42 @@ def test_a_database_that_cannot_be_opened_names_the_setting(tmp_path: Path) -> N
     settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="PRIVACY_QA_DATABASE_URL"):
         open_store(settings)
+
+
+def test_an_answer_stored_before_the_sealed_format_still_replays(database_url: str) -> None:
+    store = Store(make_engine(database_url))
+    try:
+        config = Config()
+        config.set_main_option("script_location", "qa:migrations")
+        with store.transaction() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0002")
+            conn.execute(
+                idempotency_keys.insert().values(
+                    scope="s",
+                    key=token_hash("old-key"),
+                    body_hash=body_hash({"a": 1}),
+                    status_code=201,
+                    response='{"reference": "RR-2026-000001"}',
+                    created_at=utcnow(),
+                )
+            )
+        store.upgrade()  # 0006 (mailbox_hash) on top of a database in use
+        with store.transaction() as conn:
+            assert store.recall(conn, "s", "old-key", body_hash({"a": 1})) == (
+                201,
+                {"reference": "RR-2026-000001"},
+            )
+            store.remember(conn, "s", "new-key", body_hash({"a": 2}), 201, {"reference": "RR-X"})
+            [sealed] = conn.execute(
+                sa.select(idempotency_keys.c.response, idempotency_keys.c.reference).where(
+                    idempotency_keys.c.key == token_hash("new-key")
+                )
+            ).all()
+            assert "RR-X" not in sealed.response and sealed.reference == "RR-X"
+            assert store.recall(conn, "s", "new-key", body_hash({"a": 2})) == (
+                201,
+                {"reference": "RR-X"},
+            )
+    finally:
+        store.close()

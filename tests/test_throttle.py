@@ -1,5 +1,5 @@
 """Rate limits: per client on every public route, 429 with Retry-After, in memory and in the
-real Redis (shared by apps and by a server's workers); 3 verification mails per address."""
+real Redis (shared by apps and by a server's workers); 3 mails per mailbox and day."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from qa.assistant import Assistant
 from qa.errors import SettingsError
 from qa.limits import DEFAULT_LIMITS, Limit, limit_named, parse_limits
 from qa.settings import Settings
-from tests.casework import MailSink, casework_settings, free_port, rights_body, wait_for
+from tests.casework import PRIVACY, MailSink, casework_settings, free_port, rights_body, wait_for
 from tests.routes import every_route, fill
 from web.app import create_app
 from web.throttle import EXEMPT, Clients, MemoryBuckets, RedisBuckets, bucket_for
@@ -344,41 +344,88 @@ def test_a_server_with_two_workers_shares_its_limits_through_redis(
     assert statuses == [200] * 30 + [429] * 15
 
 
-# -- three verification mails per address -------------------------------------------------
+# -- three mails per mailbox --------------------------------------------------------------
 
 
 @pytest.fixture()
 def mail_desk(
     tmp_path: Path, database_url: str, smtp: MailSink, assistant: Assistant
 ) -> Iterator[TestClient]:
-    """The casework app with only the verification-mail limit on (its default)."""
+    """The casework app with only the per-mailbox mail limit on (its default)."""
     limits = parse_limits("ask=off,submit=off,lookup=off,support=off,read=off")
     settings = casework_settings(tmp_path, database_url, smtp, rate_limits=limits)
     with TestClient(create_app(settings, assistant=assistant)) as client:
         yield client
 
 
-def test_at_most_three_verification_mails_per_address_and_day(
+def _drain(client: TestClient) -> None:
+    outbox = client.app.state.services.outbox  # type: ignore[attr-defined]
+    wait_for(lambda: outbox.count("pending") == 0, what="the outbox to empty")
+
+
+def _count_requests(client: TestClient) -> int:
+    return len(client.app.state.services.rights.list(limit=1000))  # type: ignore[attr-defined]
+
+
+def test_at_most_three_mails_per_mailbox_and_day_every_request_recorded(
     mail_desk: TestClient, smtp: MailSink
 ) -> None:
-    statuses = []
-    for i in range(6):  # six clients, one address (in two spellings)
+    # Six clients name one Gmail mailbox in six spellings (case, +tags, dots, googlemail).
+    spellings = [
+        "target@gmail.com",
+        "Target@Gmail.com",
+        "target+1@gmail.com",
+        "t.a.r.g.e.t@gmail.com",
+        "TARGET+x.y@googlemail.com",
+        "tar.get+2@GoogleMail.com",
+    ]
+    created = []
+    for i, email in enumerate(spellings):
         client = as_peer(mail_desk.app, f"198.51.100.{i + 1}")
-        email = "Target@Example.com" if i % 2 else "target@example.com"
         response = client.post("/api/rights-requests", json=rights_body(email=email))
-        statuses.append(response.status_code)
-    assert statuses == [201, 201, 201, 429, 429, 429]
-    refused = response.json()["error"]
-    assert (refused["code"], refused["field"]) == ("rate_limited", "email")
-    assert 86000 < int(response.headers["retry-after"]) <= 86400
-    # No verification mail for this address: an opt-out still goes through.
-    opt_out = rights_body(email="target@example.com", right="opt_out", jurisdiction="ccpa")
-    assert mail_desk.post("/api/rights-requests", json=opt_out).status_code == 201
-    assert mail_desk.post("/api/rights-requests", json=rights_body()).status_code == 201
-    outbox = mail_desk.app.state.services.outbox  # type: ignore[attr-defined]
-    wait_for(lambda: outbox.count("pending") == 0, what="the outbox to empty")
-    smtp.wait(1, to="ana@example.com", kind="Please confirm")
-    smtp.wait(1, to="target@example.com", kind="We received")
-    confirmations = smtp.mails(kind="Please confirm")
-    to_target = [m for m in confirmations if m.recipients[0].lower() == "target@example.com"]
-    assert len(to_target) == 3
+        assert response.status_code == 201, response.text  # recorded, whatever the limit
+        created.append(response.json())
+    assert [c["mailed"] for c in created] == [True, True, True, False, False, False]
+    # An opt-out, which needs no verification, shares the same limit.
+    opt_out = rights_body(email="target@gmail.com", right="opt_out", jurisdiction="ccpa")
+    late = mail_desk.post("/api/rights-requests", json=opt_out)
+    assert late.status_code == 201 and late.json()["mailed"] is False
+    # Another mailbox is not affected (a dot matters outside Gmail).
+    other = mail_desk.post("/api/rights-requests", json=rights_body(email="t.arget@example.com"))
+    assert other.json()["mailed"] is True
+    _drain(mail_desk)
+    assert _count_requests(mail_desk) == 8
+    to_target = [m for m in smtp.received if "target" in m.recipients[0].lower()]
+    assert len(to_target) == 3 and all(
+        str(m.message["Subject"]).startswith("Please confirm") for m in to_target
+    )
+    [notice] = smtp.mails(to=PRIVACY)  # one notice, not one mail a request
+    assert created[3]["reference"] in notice.body and "mail limit" in notice.body
+    # An unmailed request of a right that needs verification has no link to confirm it.
+    status = mail_desk.get(created[3]["api_url"].removeprefix("http://testserver"))
+    assert status.json()["status"] == "received"
+    page = mail_desk.get(created[3]["status_url"].removeprefix("http://testserver") + "&sent=0")
+    assert "We have not sent you an e-mail" in page.text
+
+
+def test_ten_opt_outs_for_one_address_send_three_mails_and_one_notice(
+    mail_desk: TestClient, smtp: MailSink
+) -> None:
+    body = rights_body(
+        right="opt_out",
+        jurisdiction="ccpa",
+        name="BUY CHEAP PILLS AT http://pills.example",
+        email="victim+spam@example.com",
+    )
+    for i in range(10):
+        spelled = dict(body, email=f"Victim+{i}@Example.com")
+        assert mail_desk.post("/api/rights-requests", json=spelled).status_code == 201
+    _drain(mail_desk)
+    assert _count_requests(mail_desk) == 10  # nothing lost
+    to_victim = [m for m in smtp.received if m.recipients[0].lower().startswith("victim")]
+    assert len(to_victim) == 3  # the acknowledgements within the limit
+    assert all(m.message["To"].addresses[0].display_name == "" for m in to_victim)
+    to_team = smtp.mails(to=PRIVACY)
+    # The three requests within the limit, each with its own mail, then one notice.
+    assert len(to_team) == 4
+    assert sum("mail limit" in str(m.message["Subject"]) for m in to_team) == 1

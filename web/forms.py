@@ -311,8 +311,9 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
         return _rights_form(request, values, {exc.field or "form": exc.message}, exc.status)
     services.sender.wake()
     token = dict(parse_qsl(urlsplit(created["status_url"]).query)).get("token", "")
+    sent = "1" if created.get("mailed", True) else "0"  # 0: the mail limit withheld the mail
     return RedirectResponse(
-        status_path(created["reference"], token) + "&sent=1",
+        status_path(created["reference"], token) + f"&sent={sent}",
         status_code=303,
         headers={"cache-control": "no-store"},
     )
@@ -348,6 +349,7 @@ def rights_request_page(
             title=f"Privacy request {found.reference}",
             request=found,
             just_sent=sent is not None,
+            mailed=sent != "0",
             needs_verification=found.right not in NO_VERIFICATION,
             verification_hours=settings.verification_ttl_hours,
             right_label=RIGHT_CHOICES.get(found.right, found.right),

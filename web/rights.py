@@ -147,6 +147,12 @@ class RightsRequestCreatedOut(RightsRequestOut):
     api_url: str = Field(
         description="The same status as JSON (GET /api/rights-requests/{reference}?token=...)."
     )
+    mailed: bool = Field(
+        True,
+        description="False when no mail was sent to the address: it had its share of mail for "
+        "the period (PRIVACY_QA_RATE_LIMITS, verify_mail). The request is recorded all the same; "
+        "keep status_url, the only link to it.",
+    )
 
 
 @router.post(

@@ -83,6 +83,7 @@ def casework_lifespan(
                 settings.retention_days,
                 interval,
                 question_days=settings.question_log_days,
+                mail=casework.outbox.transport,
             )
         questions = QuestionLog(casework.store, settings.question_log_days)
         base: Assistant = app.state.assistant

@@ -295,4 +295,5 @@ async def ask_batch(request: Request, body: BatchAskIn, assistant: AssistantDep)
 @router.post("/erase", response_model=ErasedOut)
 def erase(body: EraseIn, services: ServicesDep) -> Response:
     """Erase one person's data (by e-mail) from every request, escalation and mail."""
-    return JSONResponse(erase_requester(services.store, body.email).to_dict())
+    erased = erase_requester(services.store, body.email, mail=services.outbox.transport)
+    return JSONResponse(erased.to_dict())
