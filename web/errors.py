@@ -36,6 +36,25 @@ _FIXES = {
 }
 
 
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    fields: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """The one error shape, for the routes and for what the server refuses before the app."""
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            "fields": list(fields),
+        }
+    }
+
+
 def error_response(
     status: int,
     code: str,
@@ -45,15 +64,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The error body every route uses."""
-    body = {
-        "error": {
-            "status": status,
-            "code": code,
-            "message": message,
-            "field": field,
-            "fields": list(fields),
-        }
-    }
+    body = error_body(status, code, message, field, fields)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

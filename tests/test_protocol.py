@@ -1,0 +1,253 @@
+"""The HTTP server itself (web/protocol.py), from raw sockets against a real `privacy-qa serve`:
+a head too large, slow and silent clients, what is not HTTP, too many connections."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.throughput import serve
+from tests.casework import wait_for
+from tests.test_headers import check_headers
+
+DATA = Path(__file__).parent / "data"
+DEADLINE = 1  # seconds: PRIVACY_QA_REQUEST_TIMEOUT_SECONDS of the server under test
+GUARD = 60.0  # seconds a socket waits before the test fails (a hang, not a timing check)
+HUGE = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A response read from a socket until the server closed it."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def parse(data: bytes) -> Raw:
+    """The status, headers (names in lower case) and JSON body of one raw response."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 "), data[:200]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Raw(int(lines[0].split()[1]), headers, json.loads(body) if body else None)
+
+
+def read_to_eof(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(GUARD)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def read_one(sock: socket.socket) -> Raw:
+    """One response (by its Content-Length), leaving the connection open."""
+    sock.settimeout(GUARD)
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    length = int(parse(received.partition(b"\r\n\r\n")[0] + b"\r\n\r\n").headers["content-length"])
+    while len(received.partition(b"\r\n\r\n")[2]) < length:
+        received += sock.recv(65536)
+    return parse(received)
+
+
+def connect(port: int) -> socket.socket:
+    """A client socket to the server."""
+    return socket.create_connection(("127.0.0.1", port), timeout=GUARD)
+
+
+def assert_refusal(raw: Raw, status: int, code: str) -> None:
+    """`raw` is our JSON error shape with `status` and `code`, the security headers, closing."""
+    assert raw.status == status, raw
+    assert raw.headers["content-type"] == "application/json"
+    assert raw.headers["connection"] == "close"
+    assert set(raw.body) == {"error"}
+    error = raw.body["error"]
+    assert set(error) == {"status", "code", "message", "field", "fields"}
+    assert (error["status"], error["code"]) == (status, code)
+    assert error["message"] and error["fields"] == []
+    check_headers("/", raw.headers)
+
+
+def stream_huge_head(port: int) -> bytes:
+    """Send a request whose header is 100 MB, reading while writing; stop once the server has
+    answered and closed its side. What it answered."""
+    chunk = b"a" * 65536
+    sent = 0
+    received = b""
+    with connect(port) as sock:
+        sock.setblocking(False)
+        pending = b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Huge: "
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            while True:
+                events = selector.select(GUARD)
+                assert events, "the server neither answered nor took more data"
+                _, mask = events[0]
+                if mask & selectors.EVENT_READ:
+                    try:
+                        data = sock.recv(65536)
+                    except ConnectionResetError:
+                        break
+                    if not data:
+                        break  # the server closed: it has said all it will
+                    received += data
+                elif mask & selectors.EVENT_WRITE:
+                    if sent >= HUGE:
+                        selector.modify(sock, selectors.EVENT_READ)
+                        continue
+                    try:
+                        sent += sock.send(pending or chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        selector.modify(sock, selectors.EVENT_READ)
+                        continue
+                    pending = b""
+    assert sent < HUGE, "the server read the whole 100 MB head"
+    return received
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real `privacy-qa serve` with a 1-second request deadline; its port."""
+    workdir = tmp_path_factory.mktemp("protocol")
+    with serve(
+        DATA / "widgets-policy.md",
+        workdir,
+        PRIVACY_QA_REQUEST_TIMEOUT_SECONDS=str(DEADLINE),
+        PRIVACY_QA_RATE_LIMITS="off",
+    ) as url:
+        yield int(url.rsplit(":", 1)[1])
+
+
+def healthz(port: int) -> int:
+    """The status of GET /healthz (a generous timeout: the server is under attack)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=GUARD) as reply:
+            status: int = reply.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a_huge_head_and_slowloris_clients_are_refused_while_healthz_answers(port: int) -> None:
+    huge: dict[str, bytes] = {}
+    flood = threading.Thread(target=lambda: huge.update(reply=stream_huge_head(port)))
+    flood.start()
+    slow = [connect(port) for _ in range(30)]
+    try:
+        for i, sock in enumerate(slow):
+            # Half of them stop within the headers, half within the body.
+            if i % 2:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+            else:
+                sock.sendall(
+                    b"POST /api/ask HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 40\r\n\r\n{"question": '
+                )
+        assert healthz(port) == 200
+        flood.join(GUARD)
+        assert not flood.is_alive()
+        assert_refusal(parse(huge["reply"]), 431, "headers_too_large")
+        for sock in slow:
+            assert_refusal(parse(read_to_eof(sock)), 408, "request_timeout")
+    finally:
+        for sock in slow:
+            sock.close()
+    assert healthz(port) == 200
+
+
+def test_a_client_that_connects_and_says_nothing_gets_408(port: int) -> None:
+    with connect(port) as sock:
+        assert_refusal(parse(read_to_eof(sock)), 408, "request_timeout")
+
+
+def test_a_client_trickling_its_head_gets_408_however_often_it_sends(port: int) -> None:
+    # A byte at a time, each sooner than the deadline: a timer that data reset would never fire.
+    with connect(port) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            for _ in range(int(GUARD / 0.2)):
+                if selector.select(0.2):
+                    break  # the server answered
+                try:
+                    sock.sendall(b"x")
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+        assert_refusal(parse(read_to_eof(sock)), 408, "request_timeout")
+
+
+def test_a_keep_alive_request_gets_its_own_deadline(port: int) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert read_one(sock).status == 200
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")  # never finished
+        assert_refusal(parse(read_to_eof(sock)), 408, "request_timeout")
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: test\r\nBad Header\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: test\r\nContent-Length: -5\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    ],
+    ids=["no-request-line", "header-without-colon", "negative-length", "two-lengths"],
+)
+def test_what_is_not_http_gets_400_in_the_error_shape(port: int, garbage: bytes) -> None:
+    with connect(port) as sock:
+        sock.sendall(garbage)
+        assert_refusal(parse(read_to_eof(sock)), 400, "bad_request")
+
+
+def test_a_head_just_under_the_limit_is_served(port: int) -> None:
+    padding = b"a" * (60 * 1024)
+    with connect(port) as sock:
+        sock.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Pad: "
+            + padding
+            + b"\r\n\r\n"
+        )
+        assert parse(read_to_eof(sock)).status == 200
+
+
+def test_past_max_connections_a_request_gets_503_in_the_error_shape(tmp_path: Path) -> None:
+    with serve(
+        DATA / "widgets-policy.md",
+        tmp_path,
+        PRIVACY_QA_MAX_CONNECTIONS="3",
+        PRIVACY_QA_REQUEST_TIMEOUT_SECONDS="120",
+        PRIVACY_QA_RATE_LIMITS="off",
+    ) as url:
+        port = int(url.rsplit(":", 1)[1])
+        held = [connect(port) for _ in range(3)]
+        try:
+            busy = wait_for(lambda: healthz(port) == 503, timeout=GUARD, what="a 503")
+            assert busy
+            with connect(port) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+                raw = parse(read_to_eof(sock))
+            assert_refusal(raw, 503, "overloaded")
+            assert raw.headers["retry-after"] == "5"
+        finally:
+            for sock in held:
+                sock.close()
+        wait_for(lambda: healthz(port) == 200, timeout=GUARD, what="/healthz to answer again")
