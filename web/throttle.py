@@ -32,8 +32,9 @@ from web.pages import render_page
 
 log = logging.getLogger(__name__)
 
-# Health checks come from load balancers and /metrics from the scraper (it needs a token).
-EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+# Health checks come from load balancers. /metrics takes a support key, so it counts as the
+# support API: otherwise it would be an unthrottled oracle for guessing keys.
+EXEMPT = frozenset({"/healthz", "/readyz"})
 ASK = frozenset({"/api/ask", "/", "/widget", "/api/feedback"})
 SUBMIT = frozenset(
     {"/api/rights-requests", "/api/escalations", "/rights-requests/new", "/escalations/new"}
@@ -46,7 +47,7 @@ def bucket_for(method: str, path: str) -> str | None:
     """The kind of limit a request counts against (qa/limits.py), or None for none."""
     if path in EXEMPT:
         return None
-    if path.startswith("/api/support/"):
+    if path.startswith("/api/support/") or path == "/metrics":
         return "support"
     if path in ASK:
         return "ask"
