@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.throughput import serve
 from tests.casework import wait_for
@@ -24,6 +25,7 @@ DATA = Path(__file__).parent / "data"
 DEADLINE = 1  # seconds: PRIVACY_QA_REQUEST_TIMEOUT_SECONDS of the server under test
 GUARD = 60.0  # seconds a socket waits before the test fails (a hang, not a timing check)
 HUGE = 100 * 1024 * 1024
+TOKEN = "metrics-token-0123456789"
 
 
 @dataclass(frozen=True)
@@ -124,16 +126,23 @@ def stream_huge_head(port: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A real `privacy-qa serve` with a 1-second request deadline; its port."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """A real `privacy-qa serve` with a 1-second request deadline: its port and its log."""
     workdir = tmp_path_factory.mktemp("protocol")
     with serve(
         DATA / "widgets-policy.md",
         workdir,
         PRIVACY_QA_REQUEST_TIMEOUT_SECONDS=str(DEADLINE),
         PRIVACY_QA_RATE_LIMITS="off",
+        PRIVACY_QA_METRICS_TOKEN=TOKEN,
     ) as url:
-        yield int(url.rsplit(":", 1)[1])
+        yield int(url.rsplit(":", 1)[1]), workdir / "server.log"
+
+
+@pytest.fixture()
+def port(served: tuple[int, Path]) -> int:
+    """The port of the server under test."""
+    return served[0]
 
 
 def healthz(port: int) -> int:
@@ -251,3 +260,50 @@ def test_past_max_connections_a_request_gets_503_in_the_error_shape(tmp_path: Pa
             for sock in held:
                 sock.close()
         wait_for(lambda: healthz(port) == 200, timeout=GUARD, what="/healthz to answer again")
+
+
+def requests_by_status(port: int) -> dict[tuple[str, str], float]:
+    """privacy_qa_http_requests_total by (route, status), from the server's /metrics."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=GUARD) as reply:
+        text = reply.read().decode()
+    counts: dict[tuple[str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "privacy_qa_http_requests_total":
+                key = (sample.labels["route"], sample.labels["status"])
+                counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+def test_a_client_gone_mid_body_is_counted_as_499_and_logged_without_a_traceback(
+    served: tuple[int, Path],
+) -> None:
+    port, log = served
+    partial = {
+        "/api/ask": (b"application/json", b'{"question": "how long'),
+        "/rights-requests/new": (b"application/x-www-form-urlencoded", b"token=1.a.b&name=An"),
+        "/api/rights-requests": (b"application/json", b'{"right": "access", "name'),
+    }
+    before = requests_by_status(port)
+    for path, (kind, body) in partial.items():
+        with connect(port) as sock:
+            sock.sendall(
+                b"POST " + path.encode() + b" HTTP/1.1\r\nHost: test\r\n"
+                b"Content-Type: " + kind + b"\r\nContent-Length: 1000\r\n\r\n" + body
+            )
+        # closed, with 1000 - len(body) bytes of the body never sent
+
+    def all_counted() -> dict[tuple[str, str], float] | None:
+        counts = requests_by_status(port)
+        added = {key: counts[key] - before.get(key, 0.0) for key in counts}
+        return added if all(added.get((p, "499"), 0) >= 1 for p in partial) else None
+
+    # (A slow client that the deadline cut off earlier in this module counts as 499 too.)
+    added = wait_for(all_counted, timeout=GUARD, what="the disconnects in /metrics")
+    assert not [key for key, n in added.items() if key[1] in ("400", "500") and n], added
+    assert not [key for key in requests_by_status(port) if key[1] == "500"]
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text
