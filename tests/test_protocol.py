@@ -62,11 +62,19 @@ def read_one(sock: socket.socket) -> Raw:
     """One response (by its Content-Length), leaving the connection open."""
     sock.settimeout(GUARD)
     received = b""
+
+    def more() -> None:
+        nonlocal received
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection after {received[:300]!r}"
+        received += chunk
+
     while b"\r\n\r\n" not in received:
-        received += sock.recv(65536)
-    length = int(parse(received.partition(b"\r\n\r\n")[0] + b"\r\n\r\n").headers["content-length"])
+        more()
+    head = received.partition(b"\r\n\r\n")[0]
+    length = int(parse(head + b"\r\n\r\n").headers.get("content-length", "0"))
     while len(received.partition(b"\r\n\r\n")[2]) < length:
-        received += sock.recv(65536)
+        more()
     return parse(received)
 
 
@@ -307,3 +315,25 @@ def test_a_client_gone_mid_body_is_counted_as_499_and_logged_without_a_traceback
     assert not [key for key in requests_by_status(port) if key[1] == "500"]
     text = log.read_text(errors="replace")
     assert "Traceback" not in text and "Exception in ASGI application" not in text, text
+
+
+UPGRADE = (
+    b"Host: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
+
+
+def test_a_websocket_upgrade_is_plain_http_answered_in_our_shape(
+    served: tuple[int, Path],
+) -> None:
+    port, log = served
+    with connect(port) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n" + UPGRADE)
+        healthy = read_one(sock)
+        sock.sendall(b"GET /socket HTTP/1.1\r\n" + UPGRADE)
+        missing = read_one(sock)  # the same connection: no protocol was switched
+    assert healthy.status == 200 and "upgrade" not in healthy.headers
+    assert missing.status == 404
+    assert missing.body["error"]["code"] == "not_found"
+    check_headers("/socket", missing.headers)
+    assert "upgrade" not in log.read_text(errors="replace").lower()
