@@ -75,6 +75,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Check the policy, then serve the app with uvicorn (no access log: it records addresses)."""
     import uvicorn
 
+    from web.protocol import guarded_protocol
+
     changes = {
         k: v
         for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers))
@@ -93,6 +95,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # h11 rather than httptools: it stops at a head of max_header_bytes, and our protocol
+        # adds the read deadline and answers its refusals in the error shape (web/protocol.py).
+        http=guarded_protocol(settings),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        ws="none",  # no route takes a WebSocket: an Upgrade request is plain HTTP
         access_log=False,
         log_config=log_config(settings.log_level, settings.log_format),
         log_level=settings.log_level,

@@ -48,6 +48,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _header_bytes(value: str) -> int:
+    number = int(value)
+    if number < 1024:
+        raise ValueError("must be a whole number of bytes, 1024 or more (64 KiB is 65536)")
+    return number
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -213,6 +220,29 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `privacy-qa serve` listens on.")
     port: int = _setting(8000, "Port `privacy-qa serve` listens on.", _port)
     workers: int = _setting(1, "Number of server worker processes.", _positive_int)
+    max_header_bytes: int = _setting(
+        64 * 1024,
+        "Largest request head (request line and headers) a client may send, in bytes; a "
+        "larger one gets 431 and its connection is closed.",
+        _header_bytes,
+    )
+    max_connections: int = _setting(
+        500,
+        "Connections each server worker holds open at once; a request beyond them gets 503 "
+        "with Retry-After. Keep it below the open-files limit (ulimit -n).",
+        _positive_int,
+    )
+    keep_alive_seconds: int = _setting(
+        5,
+        "Seconds an idle keep-alive connection stays open waiting for its next request.",
+        _positive_int,
+    )
+    request_timeout_seconds: float = _setting(
+        10.0,
+        "Seconds a client has to send a whole request (headers and body), counted from the "
+        "connection or the request's first byte; a slower one gets 408 and is closed.",
+        _positive_float,
+    )
     public_url: str = _setting(
         "http://127.0.0.1:8000",
         "Public base URL of the assistant, used for links in e-mails and the embeddable widget.",

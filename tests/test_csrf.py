@@ -91,3 +91,25 @@ def test_posts_from_our_own_pages_or_from_no_browser_pass(headers: dict[str, str
 def test_posts_a_browser_says_came_from_elsewhere_are_refused(headers: dict[str, str]) -> None:
     with pytest.raises(FormRefused, match="another site"):
         check_same_origin(headers, OWN)
+
+
+HOSTILE_TOKENS = [
+    "1.a.\u00e9",  # a non-ASCII MAC: hmac.compare_digest refuses non-ASCII str
+    "\u00e9.a.b",
+    "\u00b2.a.b",  # a digit to str.isdigit, not to int()
+    "\u0661\u0662\u0663.a.b",  # Arabic-Indic digits, which int() reads as 123
+    "1..",
+    "..",
+    ".a.b",
+    "1.\x00.\x00",
+    "\x00",
+    "9" * 5000 + ".a.b",  # past int()'s 4300-digit limit
+    "1." + "a" * 100_000 + ".b",
+    "1.a." + "\U0001f600" * 50,
+]
+
+
+@pytest.mark.parametrize("token", HOSTILE_TOKENS, ids=range(len(HOSTILE_TOKENS)))
+def test_a_hostile_token_is_refused_not_raised_on(token: str) -> None:
+    with pytest.raises(FormRefused, match="reload the page"):
+        FormTokens("secret").check(token, "escalation")

@@ -260,3 +260,24 @@ def test_no_visitor_page_or_form_sets_a_cookie(client: TestClient) -> None:
     for path in ("/", "/?q=retention", "/widget", "/policy", "/contact", "/rights-requests/new"):
         assert "set-cookie" not in client.get(path).headers
     assert "set-cookie" not in send_rights_request(client).headers
+
+
+@pytest.mark.parametrize("path", ["/rights-requests/new", "/escalations/new"])
+@pytest.mark.parametrize(
+    "token",
+    ["1.a.%C3%A9", "%C3%A9.a.b", "%C2%B2.a.b", "1..", "1.%00.%00", "9" * 5000 + ".a.b"],
+    ids=["non-ascii-mac", "non-ascii-time", "superscript-digit", "empty-parts", "nul", "huge"],
+)
+def test_a_hostile_form_token_gets_the_reload_page_not_a_500(
+    client: TestClient, path: str, token: str
+) -> None:
+    response = client.post(
+        path,
+        content=f"token={token}&question=hello&consent=yes".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 403, response.text
+    assert "reload the page" in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -132,3 +132,30 @@ def test_a_real_server_sends_no_server_header(tmp_path: Path) -> None:
                 headers = exc.headers
             assert headers.get("server") is None, path
             check_headers(path, {k.lower(): v for k, v in headers.items()})
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        {"Origin": SHOP, "Access-Control-Request-Method": "DELETE"},
+        {
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-made-up",
+        },
+    ],
+    ids=["origin", "method", "headers"],
+)
+def test_a_refused_cors_preflight_answers_in_the_error_shape(
+    shop_app: TestClient, asked: dict[str, str]
+) -> None:
+    response = shop_app.options("/api/ask", headers=asked)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"status", "code", "message", "field", "fields"}
+    assert (error["status"], error["code"]) == (400, "cors_refused")
+    assert "PRIVACY_QA_ALLOWED_ORIGINS" in error["message"]
+    check_headers("/api/ask", response.headers)
+    assert response.headers.get("access-control-allow-origin") in (None, SHOP)

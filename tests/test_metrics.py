@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.throughput import serve
 from qa.assistant import Assistant
+from qa.limits import parse_limits
 from qa.settings import Settings
 from tests.casework import API_KEY, MailSink, casework_settings, rights_body, wait_for
 from web.app import create_app
@@ -183,3 +184,24 @@ def test_a_two_worker_server_reports_the_sum_over_its_workers(tmp_path: Path) ->
         # Every scrape, whichever worker answers it, sees the sum over both.
         assert [total() for _ in range(6)] == [float(sent)] * 6
         assert "privacy_qa_outbox_pending 0.0" in _get(url + "/metrics", TOKEN)[1]
+
+
+def test_wrong_metrics_tokens_run_into_the_support_rate_limit(
+    tmp_path: Path, assistant: Assistant
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path, metrics_token=TOKEN, rate_limits=parse_limits("support=3/min")
+    )
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        wrong = [
+            client.get("/metrics", headers={"Authorization": f"Bearer guess-{i:016d}"})
+            for i in range(3)
+        ]
+        assert [r.status_code for r in wrong] == [401, 401, 401]
+        refused = client.get("/metrics", headers={"Authorization": "Bearer guess-4"})
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        error = refused.json()["error"]
+        assert (error["status"], error["code"]) == (429, "rate_limited")
+        # The same bucket as the support API's: a guesser cannot switch to it for more tries.
+        assert client.get("/api/support/escalations").status_code == 429

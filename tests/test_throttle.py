@@ -429,3 +429,57 @@ def test_ten_opt_outs_for_one_address_send_three_mails_and_one_notice(
     # The three requests within the limit, each with its own mail, then one notice.
     assert len(to_team) == 4
     assert sum("mail limit" in str(m.message["Subject"]) for m in to_team) == 1
+
+
+def _key(peer: str, forwarded: str | None = None) -> str:
+    """The client key of a request from `peer`, through a trusted proxy when `forwarded`."""
+    clients = Clients(b"k" * 32, ("10.0.0.0/8",))
+    if forwarded is None:
+        return clients.key({"client": (peer, 1), "headers": []}, "2026-03-02")
+    headers = [(b"x-forwarded-for", forwarded.encode())]
+    return clients.key({"client": (peer, 1), "headers": headers}, "2026-03-02")
+
+
+def test_one_ipv4_client_has_one_bucket_however_its_address_is_written() -> None:
+    keys = {
+        _key("203.0.113.5"),
+        _key("::ffff:203.0.113.5"),  # a dual-stack socket's view of an IPv4 peer
+        _key("::FFFF:CB00:7105"),
+        _key("10.0.0.5", "203.0.113.5:443"),
+        _key("10.0.0.5", "[::ffff:203.0.113.5]:8443"),
+        _key("10.0.0.5", " 203.0.113.5 "),
+        _key("::ffff:10.0.0.5", "203.0.113.5"),  # the proxy mapped into IPv6 is still trusted
+    }
+    assert len(keys) == 1
+    assert _key("203.0.113.6") not in keys
+
+
+def test_one_ipv6_client_has_one_bucket_however_its_address_is_written() -> None:
+    keys = {
+        _key("2001:db8::1"),
+        _key("2001:DB8:0:0::1"),
+        _key("10.0.0.5", "[2001:db8::1]:443"),
+        _key("10.0.0.5", "[2001:DB8::1]"),
+        _key("2001:db8::1%eth0"),
+    }
+    assert len(keys) == 1
+
+
+def test_an_ipv6_client_is_counted_by_its_64() -> None:
+    same = {_key(f"2001:db8:1:2:{i:x}:{i * 7:x}:{i * 13:x}:1") for i in range(200)}
+    assert len(same) == 1
+    assert _key("2001:db8:1:3::1") not in same  # the next /64 is another client
+
+
+@pytest.mark.parametrize("peer", ["", "garbage", "not-an-ip:80", "[2001:db8::1", "999.1.1.1"])
+def test_what_is_not_an_address_shares_one_unknown_bucket(peer: str) -> None:
+    assert _key(peer) == _key("unknown") == _key("10.0.0.5", "made-up")
+    assert _key(peer) != _key("203.0.113.5")
+
+
+def test_made_up_forwarded_hops_share_one_bucket(assistant: Assistant, tmp_path: Path) -> None:
+    with app_client(
+        assistant, tmp_path, "ask=2/day", peer="10.0.0.5", trusted_proxies=("10.0.0.0/8",)
+    ) as client:
+        made_up = [{"X-Forwarded-For": f"client-{i}"} for i in range(3)]
+        assert [ask(client, **headers).status_code for headers in made_up] == [200, 200, 429]

@@ -6,7 +6,6 @@ import os
 import secrets
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from index.library import load_library
@@ -33,7 +32,7 @@ from web.access import Recorder, RouteTemplates, log_access
 from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.metrics import metrics_from_environ
-from web.middleware import BodyLimit, SecurityHeaders
+from web.middleware import CORS, BodyLimit, SecurityHeaders
 from web.openapi import install_openapi
 from web.services import casework_lifespan
 from web.throttle import Clients, Throttle, client_secret, open_buckets
@@ -99,7 +98,7 @@ def create_app(
     if settings.allowed_origins:
         # Sites that embed the widget may also call the JSON API from their own pages.
         app.add_middleware(
-            CORSMiddleware,
+            CORS,
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Idempotency-Key"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit
 
 MAX_AGE_SECONDS = 4 * 60 * 60
 _TRUSTED_FETCH_SITES = ("same-origin", "none")
+# Ours are about 60 characters: seconds since 1970 (ASCII digits), a nonce and a MAC.
+MAX_TOKEN_LENGTH = 200
+_ISSUED = re.compile(r"[0-9]{1,12}")
 
 
 class FormRefused(Exception):
@@ -60,13 +64,15 @@ class FormTokens:
 
     def check(self, token: str | None, purpose: str) -> str:
         """The token's nonce if it is ours, for `purpose` and fresh; else FormRefused."""
-        parts = (token or "").split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        parts = (token or "")[:MAX_TOKEN_LENGTH].split(".")
+        if len(parts) != 3 or not _ISSUED.fullmatch(parts[0]):
             raise FormRefused(
                 "this form has no valid security token; reload the page and send it again"
             )
         issued, nonce, mac = parts
-        if not hmac.compare_digest(mac, self._mac(purpose, issued, nonce)):
+        # Bytes: compare_digest raises on a str that is not ASCII, and a form can hold any text.
+        expected = self._mac(purpose, issued, nonce).encode()
+        if not hmac.compare_digest(mac.encode("utf-8", "replace"), expected):
             raise FormRefused(
                 "this form's security token is not valid; reload the page and send it again"
             )

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from qa.errors import QAError
 from web.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+# nginx's "client closed request": no HTTP status means it, and nobody reads this one, but the
+# access log and /metrics count it apart from our own failures (500).
+CLIENT_CLOSED = 499
 
 _FIXES = {
     "question": "send a question of 1 to 500 characters",
@@ -44,6 +52,25 @@ _ROUTE_FIXES = {
 }
 
 
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    fields: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """The one error shape, for the routes and for what the server refuses before the app."""
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            "fields": list(fields),
+        }
+    }
+
+
 def error_response(
     status: int,
     code: str,
@@ -53,15 +80,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The error body every route uses."""
-    body = {
-        "error": {
-            "status": status,
-            "code": code,
-            "message": message,
-            "field": field,
-            "fields": list(fields),
-        }
-    }
+    body = error_body(status, code, message, field, fields)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -128,6 +147,9 @@ _HTTP_CODES = {
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, ClientDisconnect):
+        # FastAPI reads a JSON body for its models itself, and makes any failure a 400.
+        return await _disconnected(request, exc.__cause__)
     code, default = _HTTP_CODES.get(exc.status_code, ("http_error", "the request failed"))
     detail: str = exc.detail if isinstance(exc.detail, str) and exc.detail else default
     field = None
@@ -143,6 +165,11 @@ async def _http(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, detail, field, headers=headers)
 
 
+async def _disconnected(request: Request, exc: Exception) -> Response:
+    log.info("a client closed its connection before it had sent the whole request")
+    return Response(status_code=CLIENT_CLOSED)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(
         500, "internal_error", "something went wrong on our side; please try again later"
@@ -154,4 +181,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(QAError, _domain)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _disconnected)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,9 +1,15 @@
-"""ASGI middleware: a cap on request bodies, and security headers on every response."""
+"""ASGI middleware: a cap on request bodies, CORS in our error shape, and security headers on
+every response."""
 
 from __future__ import annotations
 
 import orjson
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.errors import error_response
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -179,3 +185,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS, but a preflight it refuses is answered in the error shape (Starlette's
+    is a plain-text 400), keeping its CORS headers."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """The preflight's answer: Starlette's when it allows, else our 400."""
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        refusal = error_response(
+            400,
+            "cors_refused",
+            f"cross-origin request refused: its {refused} is not allowed; only the sites in "
+            "PRIVACY_QA_ALLOWED_ORIGINS may call the API, with GET or POST and the headers "
+            "Content-Type and Idempotency-Key",
+        )
+        for name, value in response.headers.items():
+            if name.startswith("access-control-") or name == "vary":
+                refusal.headers[name] = value
+        return refusal

@@ -1,8 +1,10 @@
 """Rate limits per client on every public route: a token bucket per client and kind of request.
 
 The client is the peer address (or, behind a proxy listed in PRIVACY_QA_TRUSTED_PROXIES, the
-address it names in X-Forwarded-For), keyed by an HMAC with a secret and the day, so that
-neither the memory nor Redis holds an address, and a key cannot be followed across days.
+address it names in X-Forwarded-For), written one way whatever its form (ports, brackets,
+IPv4 mapped into IPv6), an IPv6 client counted by its /64, and keyed by an HMAC with a secret
+and the day, so that neither the memory nor Redis holds an address, and a key cannot be
+followed across days.
 Buckets live in this process, or in Redis (PRIVACY_QA_REDIS_URL) so that every worker and
 server shares them. A refused request gets 429 with Retry-After, before its body is read.
 """
@@ -17,7 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any, Protocol
 
 from starlette.responses import Response
@@ -30,8 +32,9 @@ from web.pages import render_page
 
 log = logging.getLogger(__name__)
 
-# Health checks come from load balancers and /metrics from the scraper (it needs a token).
-EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+# Health checks come from load balancers. /metrics takes a support key, so it counts as the
+# support API: otherwise it would be an unthrottled oracle for guessing keys.
+EXEMPT = frozenset({"/healthz", "/readyz"})
 ASK = frozenset({"/api/ask", "/", "/widget", "/api/feedback"})
 SUBMIT = frozenset(
     {"/api/rights-requests", "/api/escalations", "/rights-requests/new", "/escalations/new"}
@@ -44,7 +47,7 @@ def bucket_for(method: str, path: str) -> str | None:
     """The kind of limit a request counts against (qa/limits.py), or None for none."""
     if path in EXEMPT:
         return None
-    if path.startswith("/api/support/"):
+    if path.startswith("/api/support/") or path == "/metrics":
         return "support"
     if path in ASK:
         return "ask"
@@ -55,6 +58,43 @@ def bucket_for(method: str, path: str) -> str | None:
     return "read"
 
 
+UNKNOWN = "unknown"
+IPV6_PREFIX = 64  # one subscriber's network: a host has billions of addresses in its /64
+
+IPAddress = IPv4Address | IPv6Address
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """The IP address a peer or an X-Forwarded-For hop names, however written: with a port
+    (203.0.113.5:443, [2001:db8::1]:443), in brackets, in capitals, with a zone, or IPv4
+    mapped into IPv6 (::ffff:203.0.113.5, which is the IPv4 address); None if it names none."""
+    text = text.strip().lower()
+    if text.startswith("["):
+        text, bracket, _ = text[1:].partition("]")
+        if not bracket:
+            return None
+    elif text.count(":") == 1:  # IPv4 and a port; an IPv6 address has two colons or more
+        text = text.partition(":")[0]
+    try:
+        ip = ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def client_bucket(text: str) -> str:
+    """Whose bucket an address counts against: an IPv4 address, an IPv6 address's /64, or
+    one shared "unknown" for what is not an address (so made-up text buys no fresh bucket)."""
+    ip = parse_address(text)
+    if ip is None:
+        return UNKNOWN
+    if isinstance(ip, IPv6Address):
+        return str(ip_network(f"{ip}/{IPV6_PREFIX}", strict=False))
+    return str(ip)
+
+
 class Clients:
     """Who a request is from, as a key that holds no address."""
 
@@ -63,14 +103,15 @@ class Clients:
         self._trusted = tuple(ip_network(n) for n in trusted_proxies)
 
     def _is_trusted(self, address: str) -> bool:
-        try:
-            ip = ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self._trusted)
+        ip = parse_address(address)
+        return ip is not None and any(ip in network for network in self._trusted)
 
     def address(self, scope: Scope) -> str:
-        """The client's address: the peer's, or the one a trusted proxy forwarded."""
+        """The client's bucket (client_bucket): of the peer, or of the address a trusted proxy
+        forwarded."""
+        return client_bucket(self._address(scope))
+
+    def _address(self, scope: Scope) -> str:
         peer = scope.get("client")
         address = str(peer[0]) if peer else ""
         if not self._trusted or not self._is_trusted(address):
