@@ -1,8 +1,18 @@
 """The legal clock of a rights request: when to confirm, when to answer, how far it may extend.
 
-Dates are calendar days in UTC. Business days are Monday to Friday; public holidays are not
-counted out (they differ by country and state), so a deadline that crosses one is a day early,
-never late.
+Dates are calendar days in UTC. A business day is a Monday to Friday that is not a public
+holiday of the calendar the rule is counted on (the `holidays` package's public holidays):
+
+- California's (`holidays.country_holidays("US", subdiv="CA")`: the federal holidays and the
+  state's own, e.g. Cesar Chavez Day and the Day After Thanksgiving) for the CCPA's 10 business
+  days to confirm, and for the 15 business days of opt_out and limit under every jurisdiction
+  but uk_gdpr: both clocks are the CCPA's and its regulations', which count a California
+  business's working days (under gdpr and other too, since the rights are the CCPA's).
+- England's (`holidays.country_holidays("GB", subdiv="ENG")`, the bank holidays of England and
+  Wales, where the ICO sits) for opt_out and limit under uk_gdpr: the team answering a UK
+  request works by them, and 15 such days stay well inside UK GDPR's one month either way.
+  (The EU has no one calendar, and its month needs none.)
+- GDPR's and UK GDPR's month, and the CCPA's 45 days, are calendar days: no calendar.
 
 - GDPR and UK GDPR (Art. 12(3)): one calendar month from receipt, to the same day of the next
   month, or that month's last day where the day does not exist (31 January -> 28 or 29
@@ -18,13 +28,21 @@ never late.
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+import holidays
 
 JURISDICTIONS = ("gdpr", "uk_gdpr", "ccpa", "other")
 # Rights the CPRA regulations give 15 business days, with no extension.
 QUICK_RIGHTS = frozenset({"opt_out", "limit"})
 QUICK_BUSINESS_DAYS = 15
+CCPA_CONFIRM_BUSINESS_DAYS = 10
+# The calendars business days are counted on: a name, and the `holidays` country and subdivision.
+CALIFORNIA = "US-CA"
+ENGLAND = "GB-ENG"
+CALENDARS = {CALIFORNIA: ("US", "CA"), ENGLAND: ("GB", "ENG")}
 
 
 @dataclass(frozen=True)
@@ -48,15 +66,38 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def add_business_days(start: date, days: int) -> date:
-    """The `days`-th Monday-to-Friday after `start` (the day of receipt itself is not counted)."""
+@functools.cache
+def public_holidays(calendar_name: str, year: int) -> frozenset[date]:
+    """The public holidays of one calendar (CALIFORNIA, ENGLAND) in one year, observed days
+    included (Christmas on a Saturday is also off on the Friday before)."""
+    country, subdivision = CALENDARS[calendar_name]
+    # Built per year and frozen: the package's own holiday dict grows as it is asked, which
+    # is not safe to share between threads.
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
+
+
+def is_business_day(day: date, calendar_name: str | None) -> bool:
+    """Monday to Friday, and not a public holiday of `calendar_name` (None: weekdays only)."""
+    if day.weekday() >= 5:
+        return False
+    return calendar_name is None or day not in public_holidays(calendar_name, day.year)
+
+
+def add_business_days(start: date, days: int, calendar_name: str | None = None) -> date:
+    """The `days`-th business day after `start` (the day of receipt itself is not counted),
+    leaving out the public holidays of `calendar_name` (None: weekends only)."""
     current = start
     left = days
     while left > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_business_day(current, calendar_name):
             left -= 1
     return current
+
+
+def business_calendar(jurisdiction: str) -> str:
+    """The holidays a business-day clock under `jurisdiction` leaves out."""
+    return ENGLAND if jurisdiction == "uk_gdpr" else CALIFORNIA
 
 
 def deadlines(right: str, jurisdiction: str, received: date) -> Deadlines:
@@ -64,10 +105,11 @@ def deadlines(right: str, jurisdiction: str, received: date) -> Deadlines:
     if jurisdiction not in JURISDICTIONS:
         raise ValueError(f"unknown jurisdiction {jurisdiction!r}")
     if right in QUICK_RIGHTS:
-        return Deadlines(None, add_business_days(received, QUICK_BUSINESS_DAYS), None)
+        quick = add_business_days(received, QUICK_BUSINESS_DAYS, business_calendar(jurisdiction))
+        return Deadlines(None, quick, None)
     if jurisdiction == "ccpa":
         return Deadlines(
-            add_business_days(received, 10),
+            add_business_days(received, CCPA_CONFIRM_BUSINESS_DAYS, CALIFORNIA),
             received + timedelta(days=45),
             received + timedelta(days=90),
         )

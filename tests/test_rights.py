@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from qa.deadlines import JURISDICTIONS, add_business_days
+from qa.deadlines import CALIFORNIA, JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
 from qa.store import rights_requests, utcnow
 from tests.casework import (
@@ -225,7 +225,7 @@ def test_opt_out_and_limit_need_no_verification(
 ) -> None:
     created = desk.post(URL, json=rights_body(right=right, jurisdiction="ccpa")).json()
     received = date.fromisoformat(created["received_at"][:10])
-    assert created["due_at"] == add_business_days(received, 15).isoformat()
+    assert created["due_at"] == add_business_days(received, 15, CALIFORNIA).isoformat()
     [team] = smtp.wait(1, to=PRIVACY)
     assert created["reference"] in str(team.message["Subject"])
     [acknowledgement] = smtp.wait(1, to="ana@example.com")
