@@ -1,4 +1,4 @@
-"""The casework commands of `privacy-qa`: requests, outbox, purge, db."""
+"""The casework commands of `privacy-qa`: requests, reminders, outbox, purge, db."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from sqlalchemy.engine import make_url
 from index.library import load_library
 from qa.assistant import Assistant
 from qa.casework import Casework, open_casework
+from qa.errors import QAError
 from qa.outbox import FileTransport, transport_for
 from qa.questions import QuestionLog
+from qa.reminders import reminders_for
 from qa.requests import STATUSES
 from qa.retention import erase_requester, purge
 from qa.settings import Settings
-from qa.store import Cipher, database_url, open_store
+from qa.store import Cipher, database_url, open_store, utcnow
 
 
 def _casework(settings: Settings) -> Casework:
@@ -91,6 +93,41 @@ def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{request.reference}: {request.status}, due {request.due_at.isoformat()}")
     if delivery.failed:
         print(f"{delivery.failed} mail(s) not sent yet; see `privacy-qa outbox`")
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what is due (the day's digest); --send queues it for privacy@, once a day."""
+    if args.send and not settings.reminder_days:
+        raise QAError(
+            "reminders are off (PRIVACY_QA_REMINDER_DAYS=0); set it to the days to look ahead, "
+            "e.g. 7, to send the digest",
+            "PRIVACY_QA_REMINDER_DAYS",
+        )
+    day = args.date or utcnow().date()
+    casework = _casework(settings)
+    sent, delivery = None, None
+    try:
+        reminders = reminders_for(casework, settings)
+        if args.send:
+            sent = reminders.send(day)
+            delivery = casework.outbox.deliver_due()
+        digest = sent.digest if sent else reminders.due(day)
+    finally:
+        casework.close()
+    if args.json:
+        _print_json({**digest.to_dict(), **({"sent": sent is not None} if args.send else {})})
+        return 0
+    sys.stdout.write(digest.text())
+    if args.send:
+        if sent is not None:
+            print(f"digest for {day.isoformat()} queued for privacy@ ({digest.items} item(s))")
+        elif digest.items:
+            print(f"the digest for {day.isoformat()} was queued before: none sent now")
+        else:
+            print("nothing due: no digest sent")
+        if delivery is not None and delivery.failed:
+            print(f"{delivery.failed} mail(s) not sent yet; see `privacy-qa outbox`")
     return 0
 
 
@@ -189,6 +226,20 @@ def add_commands(commands: Any) -> None:
     change.add_argument("--reason", help="why (needed for extended and denied)")
     change.add_argument("--note", help="an internal note to add")
     change.set_defaults(run=cmd_requests_update)
+
+    reminders = commands.add_parser(
+        "reminders",
+        help="what is overdue or due within PRIVACY_QA_REMINDER_DAYS; --send mails privacy@ the "
+        "day's digest (once a day)",
+    )
+    reminders.add_argument(
+        "--send", action="store_true", help="queue and send the digest (nothing if sent today)"
+    )
+    reminders.add_argument(
+        "--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)"
+    )
+    reminders.add_argument("--json", action="store_true", help="print JSON")
+    reminders.set_defaults(run=cmd_reminders)
 
     outbox = commands.add_parser("outbox", help="mail not yet delivered")
     outbox.add_argument("--retry-now", action="store_true", help="send every pending mail now")

@@ -333,6 +333,13 @@ class Settings:
         "0 turns them off (then run `privacy-qa purge` from cron).",
         _non_negative_float,
     )
+    reminder_days: int = _setting(
+        7,
+        "Days ahead the daily deadline digest to privacy@ looks: requests overdue or due within "
+        "them, CCPA receipts to confirm, extensions to notify (each server process checks hourly; "
+        "one digest a day at most, none when nothing is due); 0 turns the digest off.",
+        _count,
+    )
     mail_retry_seconds: float = _setting(
         5.0,
         "First retry delay of a mail that failed; it doubles with each try, up to one hour.",

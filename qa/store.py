@@ -237,6 +237,17 @@ feedback_counts = Table(
     Index("ix_feedback_counts_day", "day"),
 )
 
+# One row per day a deadline digest went to privacy@ (qa/reminders.py): the day is the key, so
+# no second digest is queued that day, by another worker or after a restart.
+reminder_digests = Table(
+    "reminder_digests",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("message_id", String(255), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

@@ -1,11 +1,13 @@
 """GET /metrics in the Prometheus text format, for whoever holds the metrics token or a key.
 
 Requests by method, route template and status, their latency, questions answered and
-declined, and the outbox's depth and the age of its oldest pending mail. Under `privacy-qa
+declined, the outbox's depth and the age of its oldest pending mail, and the open rights requests
+overdue and due within PRIVACY_QA_REMINDER_DAYS. Under `privacy-qa
 serve` the counters live in prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
 one file per worker), so a scrape that reaches any worker sees the sum over all of them; with
 no such directory (tests, one in-process app) each app counts in its own registry. The outbox
-figures are read from the database at each scrape, so they are the same from every worker.
+and deadline figures are read from the database at each scrape (one indexed query each), so they
+are the same from every worker and never stale.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from qa.answers import Answer
+from qa.reminders import Reminders
 from qa.store import utcnow
 from web.deps import SettingsDep
 from web.errors import error_response
@@ -76,7 +79,7 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def exposition(self, outbox: Any | None) -> bytes:
+    def exposition(self, outbox: Any | None, reminders: Reminders | None = None) -> bytes:
         """Every metric, in the Prometheus text format."""
         scrape = CollectorRegistry()
         if self.directory:
@@ -85,6 +88,8 @@ class Metrics:
             scrape.register(_Collected(self.registry))
         if outbox is not None:
             scrape.register(_OutboxCollector(outbox))
+        if reminders is not None:
+            scrape.register(_DeadlineCollector(reminders))
         return generate_latest(scrape)
 
 
@@ -133,6 +138,31 @@ class _OutboxCollector(Collector):
         )
 
 
+class _DeadlineCollector(Collector):
+    """Open rights requests overdue and due soon, read at each scrape."""
+
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Two gauges, or none if the database cannot be read just now."""
+        try:
+            overdue, soon = self.reminders.counts(utcnow().date())
+        except Exception as exc:  # a scrape must not fail because the database is away
+            log.warning("metrics: deadlines not readable (%s)", type(exc).__name__)
+            return
+        yield GaugeMetricFamily(
+            "privacy_qa_rights_requests_overdue",
+            "Open rights requests past their due date (UTC).",
+            value=overdue,
+        )
+        yield GaugeMetricFamily(
+            "privacy_qa_rights_requests_due_soon",
+            "Open rights requests due from today to PRIVACY_QA_REMINDER_DAYS days ahead (UTC).",
+            value=soon,
+        )
+
+
 def _age(oldest: datetime | None) -> float:
     return max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
 
@@ -177,6 +207,8 @@ def metrics(request: Request, refusal: MetricsRefusal) -> Response:
     if refusal is not None:
         return refusal
     services = getattr(request.app.state, "services", None)
-    body = request.app.state.metrics.exposition(services.outbox if services else None)
+    body = request.app.state.metrics.exposition(
+        services.outbox if services else None, services.reminders if services else None
+    )
     # The classic text format, which every Prometheus reads (our names need no escaping).
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

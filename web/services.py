@@ -1,4 +1,5 @@
-"""The casework desk of a running app, and its background tasks: mail sender, retention purge."""
+"""The casework desk of a running app, and its background tasks: mail sender, retention purge,
+the daily deadline digest."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from qa.examples import Examples, Teacher, stale_warnings
 from qa.feedback import FeedbackCounts
 from qa.outbox import Outbox, Sender
 from qa.questions import QuestionLog
+from qa.reminders import Reminders, ReminderSchedule, reminders_for
 from qa.requests import RightsRequests
 from qa.retention import PurgeSchedule
 from qa.settings import Settings
@@ -40,6 +42,8 @@ class Services:
     teacher: Teacher  # keeps app.state.assistant taught with the examples in the database
     purges: PurgeSchedule | None = None  # None: PRIVACY_QA_PURGE_INTERVAL_HOURS is 0
     questions: QuestionLog | None = None  # None: the app is not started; off: days == 0
+    reminders: Reminders | None = None  # what is due (for /metrics), and the daily digest
+    digests: ReminderSchedule | None = None  # None: PRIVACY_QA_REMINDER_DAYS is 0
 
     @property
     def store(self) -> Store:
@@ -66,7 +70,8 @@ def casework_lifespan(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's lifespan: open the store (upgrading its schema), teach the assistant the
-    examples in the database, run the mail sender, the retention purge and the examples check."""
+    examples in the database, run the mail sender, the retention purge, the examples check and
+    the deadline digest."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,15 +114,24 @@ def casework_lifespan(
             purges,
             questions,
         )
+        services.reminders = reminders_for(casework, settings)
+        if settings.reminder_days > 0:
+            # Like the purge, each worker checks on its own: the digest's day is a key in the
+            # database, so however many check, one digest a day is queued.
+            services.digests = ReminderSchedule(services.reminders, wake=services.sender.wake)
         app.state.services = services
         services.sender.start()
         questions.start()
         teacher.start()
         if purges is not None:
             purges.start()
+        if services.digests is not None:
+            services.digests.start()
         try:
             yield
         finally:
+            if services.digests is not None:
+                await services.digests.stop()
             await teacher.stop()
             if purges is not None:
                 await purges.stop()
