@@ -258,17 +258,29 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+# What a process killed by SIGPIPE reports to its shell (128 + 13), as `yes | head` does.
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; errors print one line that names the fix and exit with status 2."""
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
         code: int = args.run(args, settings)
+        sys.stdout.flush()  # a reader gone away shows here, not at exit, where it can be caught
         return code
     except (PolicyError, QAError, EvalError) as exc:
         message = exc.message if isinstance(exc, QAError) else str(exc)
         print(f"privacy-qa: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (`| head`) closed the pipe: stop quietly. Python would flush stdout again
+        # at exit and print the same error, so what is left unwritten goes to /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -268,3 +269,64 @@ def test_serve_answers_over_http_and_logs_no_address_or_question(
     text = log.read_text()
     assert "127.0.0.2" not in text
     assert "zanzibar" not in text  # neither the question nor the query string that held it
+
+
+def pipe_into_head(command: list[str], env: dict[str, str], cwd: Path) -> tuple[str, str, int]:
+    """`privacy-qa COMMAND | head -n 1` as two real processes: head's output, then the
+    command's standard error and exit status."""
+    first = subprocess.Popen(
+        [console_script(), *command],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert first.stdout is not None
+    head = subprocess.run(["head", "-n", "1"], stdin=first.stdout, capture_output=True, text=True)
+    first.stdout.close()  # head holds the only reading end now: when it exits, the pipe breaks
+    _, stderr = first.communicate(timeout=60)
+    return head.stdout, stderr.decode(), first.returncode
+
+
+def test_settings_piped_into_head_prints_no_traceback(tmp_path: Path) -> None:
+    # The issue's case. Whether head is gone before the last write depends on timing (about one
+    # run in five here); the two tests below break the pipe every time.
+    shown, stderr, _ = pipe_into_head(["settings"], server_environ(tmp_path), tmp_path)
+    assert shown == "PRIVACY_QA_POLICY\n"
+    assert stderr == ""
+
+
+def test_a_long_listing_piped_into_head_stops_quietly(tmp_path: Path) -> None:
+    # About 120 KB of index lines, twice what a pipe holds: the command is still writing when
+    # head has its line and exits, so its next write meets the closed pipe, every time.
+    policy = tmp_path / "long-policy.md"
+    policy.write_text(
+        "# Long policy\n\n"
+        + "".join(f"## Section {i}\n\nWe keep record {i} for a while.\n\n" for i in range(1500)),
+        encoding="utf-8",
+    )
+    env = server_environ(
+        tmp_path, PRIVACY_QA_POLICY=str(policy), PRIVACY_QA_PRIVACY_EMAIL="privacy@example.com"
+    )
+    shown, stderr, code = pipe_into_head(["index"], env, tmp_path)
+    assert shown.startswith("long-policy: 'Long policy'")
+    assert stderr == ""
+    assert code == 141  # as a tool killed by SIGPIPE reports it (`yes | head`)
+
+
+def test_settings_into_a_pipe_closed_before_it_writes_exits_quietly(tmp_path: Path) -> None:
+    reading, writing = os.pipe()
+    os.close(reading)  # nobody will ever read: the first write fails
+    try:
+        done = subprocess.run(
+            [console_script(), "settings"],
+            env=server_environ(tmp_path),
+            cwd=tmp_path,
+            stdout=writing,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(writing)
+    assert done.stderr == ""
+    assert done.returncode == 141
