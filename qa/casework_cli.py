@@ -29,6 +29,13 @@ def _casework(settings: Settings) -> Casework:
     return open_casework(settings, assistant)
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a day as YYYY-MM-DD, e.g. 2026-03-16") from None
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -235,9 +242,7 @@ def add_commands(commands: Any) -> None:
     reminders.add_argument(
         "--send", action="store_true", help="queue and send the digest (nothing if sent today)"
     )
-    reminders.add_argument(
-        "--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)"
-    )
+    reminders.add_argument("--date", type=_day, help="the day, YYYY-MM-DD (default: today, UTC)")
     reminders.add_argument("--json", action="store_true", help="print JSON")
     reminders.set_defaults(run=cmd_reminders)
 
