@@ -232,6 +232,12 @@ class Reminders:
         """Queue `day`'s digest; None when nothing is due or the day's digest was queued."""
         if self.privacy_email is None:
             raise NoPrivacyMailbox()
+        # A read first: most checks find the day's digest sent, or nothing due, and a read
+        # takes no write lock (every worker checks every hour).
+        with self.store.read() as conn:
+            done = select(reminder_digests.c.day).where(reminder_digests.c.day == day)
+            if conn.execute(done).first() is not None or not find_due(conn, day, self.days).items:
+                return None
         with self.store.transaction() as conn:
             digest = find_due(conn, day, self.days)
             if not digest.items:

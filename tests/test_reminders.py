@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.casework import Casework, open_casework
 from qa.cli import main
-from qa.reminders import Reminders, Sent, reminders_for
+from qa.reminders import Reminders, Sent, enqueue_digest, find_due, reminders_for
 from qa.requests import Intake
 from qa.settings import Settings
 from qa.store import outbox, reminder_digests
@@ -178,6 +178,34 @@ def test_two_workers_sending_at_once_queue_one_digest(
     casework.outbox.deliver_due()
     smtp.wait(1, to=PRIVACY, kind=DIGEST)
     assert len(digests(smtp)) == 1
+
+
+def test_a_second_transaction_for_the_same_day_queues_nothing_whenever_it_runs(
+    settings: Settings, assistant: Assistant, casework: Casework
+) -> None:
+    # The guard itself, past the read that usually spares the write: the second writer runs
+    # while the first holds its uncommitted row, or after it committed; either way, nothing.
+    submit(casework, date(2026, 2, 10))
+    other = open_casework(settings, assistant)
+    second: list[str | None] = []
+
+    def write_again() -> None:
+        with other.store.transaction() as conn:
+            digest = find_due(conn, DAY, 7)
+            second.append(enqueue_digest(conn, other.outbox, PRIVACY, digest))
+
+    try:
+        with casework.store.transaction() as conn:
+            first = enqueue_digest(conn, casework.outbox, PRIVACY, find_due(conn, DAY, 7))
+            thread = threading.Thread(target=write_again)
+            thread.start()
+        thread.join()
+    finally:
+        other.close()
+    assert first == "<reminders.2026-03-16@example.com>"
+    assert second == [None]
+    assert count(casework, outbox, outbox.c.kind == "reminders") == 1
+    assert count(casework, reminder_digests) == 1
 
 
 def test_the_server_mails_the_digest_at_start_up_and_not_again_after_a_restart(
