@@ -3,9 +3,12 @@ server (on SQLite and PostgreSQL), the server's schedule, the CLI and the /metri
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +21,8 @@ from qa.reminders import Reminders, Sent, enqueue_digest, find_due, reminders_fo
 from qa.requests import Intake
 from qa.settings import Settings
 from qa.store import outbox, reminder_digests
-from tests.casework import PRIVACY, MailSink
+from tests.casework import PRIVACY, MailSink, wait_for
+from tests.servers import Server
 from tests.test_metrics import TOKEN, scrape
 from web.app import create_app
 
@@ -222,6 +226,30 @@ def test_the_server_mails_the_digest_at_start_up_and_not_again_after_a_restart(
     casework.outbox.deliver_due()
     assert len(digests(smtp)) == 1
     assert count(casework, outbox, outbox.c.kind == "reminders") == 1
+
+
+@pytest.mark.slow
+def test_a_real_server_with_two_workers_mails_one_digest(
+    settings: Settings, casework: Casework, smtp: MailSink, tmp_path: Path
+) -> None:
+    overdue = submit(casework, datetime.now(UTC).date() - timedelta(days=40))
+    server = Server(settings, tmp_path / "server.log", workers=2)
+    try:
+        [digest] = smtp.wait(1, to=PRIVACY, kind=DIGEST)
+        wait_for(
+            lambda: server.log.read_text().count("Application startup complete") >= 2,
+            timeout=60,
+            what="both workers to start",
+        )
+    finally:
+        # A graceful stop: each worker's shutdown waits for its check under way, so both
+        # workers have checked once the server has exited.
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=60)
+    assert overdue in digest.body
+    assert count(casework, outbox, outbox.c.kind == "reminders") == 1
+    assert len(digests(smtp)) == 1
 
 
 def test_the_server_runs_no_digest_when_reminders_are_off(
