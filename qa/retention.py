@@ -65,8 +65,10 @@ _REQUEST_PERSONAL = {
     "notes": None,
     "reason": None,
     "extension_reason": None,
+    "reply": None,
     "email_hash": None,
     "status_token_hash": DEAD_TOKEN,
+    "mailed_token_hash": None,
     "verify_token_hash": None,
     "verify_expires_at": None,
 }

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
-from qa.deadlines import JURISDICTIONS, QUICK_RIGHTS, deadlines
+from qa.deadlines import JURISDICTIONS, QUICK_RIGHTS, deadlines, long_date
 from qa.errors import IdempotencyMismatch, NoPrivacyMailbox, NotFound, QAError
 from qa.intents import RIGHTS
 from qa.requests import JURISDICTION_LABELS, NO_VERIFICATION, Intake
@@ -25,7 +25,7 @@ from web.chat import form_tokens
 from web.csrf import FormRefused, check_same_origin, origin_of
 from web.deps import SettingsDep
 from web.escalations import EscalationIn
-from web.pages import long_date, render_page
+from web.pages import render_page
 from web.rights import RightsRequestIn
 from web.services import ServicesDep
 
