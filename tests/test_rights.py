@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
+from qa.requests import STATUSES
 from qa.store import rights_requests, utcnow
 from tests.casework import (
     PRIVACY,
@@ -23,7 +24,7 @@ from tests.casework import (
     rights_body,
     wait_for,
 )
-from web.rights import Jurisdiction
+from web.rights import Jurisdiction, Status
 
 URL = "/api/rights-requests"
 
@@ -358,6 +359,7 @@ def test_deadlines_are_stored_with_the_request(desk: TestClient) -> None:
 def test_the_api_offers_exactly_the_rights_of_the_core() -> None:
     assert get_args(Right) == RIGHTS
     assert get_args(Jurisdiction) == JURISDICTIONS
+    assert get_args(Status) == STATUSES  # one list of statuses, spelled twice for the schema
 
 
 def test_logs_hold_no_name_email_or_question(
