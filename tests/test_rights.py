@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, get_args
 
 import pytest
@@ -14,11 +14,12 @@ from fastapi.testclient import TestClient
 from qa.deadlines import JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
 from qa.requests import STATUSES
-from qa.store import rights_requests, utcnow
+from qa.store import rights_requests
 from tests.casework import (
     PRIVACY,
     MailSink,
     every_stored_value,
+    expire_link,
     link_in,
     local,
     rights_body,
@@ -155,17 +156,7 @@ def test_expired_verification_link_is_refused(
 ) -> None:
     created = desk.post(URL, json=rights_body()).json()
     [verification] = smtp.wait(1, to="ana@example.com")
-    # The link's expiry is moved into the past, as if 72 hours had gone by.
-    engine = sa.create_engine(settings.database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.update(rights_requests)
-                .where(rights_requests.c.reference == created["reference"])
-                .values(verify_expires_at=utcnow() - timedelta(seconds=1))
-            )
-    finally:
-        engine.dispose()
+    expire_link(settings.database_url, created["reference"])
     page = desk.get(link_in(verification, "/rights-requests/verify"))
     assert page.status_code == 410
     assert "expired" in page.text
