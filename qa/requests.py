@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select, text, update
 
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, long_date, may_extend
-from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError
+from qa.errors import BadTransition, Conflict, NoPrivacyMailbox, NotFound, QAError
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
 from qa.mail import build_message, new_message_id, quoted
@@ -535,14 +535,21 @@ class RightsRequests:
         elif reason is not None and status is None:
             raise QAError("reason: give it with a status of extended or denied", "reason")
         if reply is not None:
-            if not changing:
+            if status is None:
                 raise QAError(
                     "reply: give it with a new status; it goes to the requester in the status "
                     "mail (for the team's own words, use note)",
                     "reply",
                 )
+            # Right in form but not for the request as it stands: a conflict, not bad input.
+            if not changing:
+                raise Conflict(
+                    f"reply: the request is {request.status} already; a reply goes with a new "
+                    "status, in the mail that tells the requester of it",
+                    "reply",
+                )
             if request.email is None:
-                raise QAError("reply: this request has no address to send it to", "reply")
+                raise Conflict("reply: this request has no address to send it to", "reply")
             if not reply.strip() or len(reply) > MAX_REPLY:
                 raise QAError(f"reply: write 1 to {MAX_REPLY} characters of text", "reply")
             values["reply"] = seal(reply.strip())

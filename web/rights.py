@@ -45,6 +45,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
+# The token of the request's status URL: it shows the caller is the requester.
+StatusToken = Annotated[
+    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -178,13 +182,7 @@ def submit_rights_request(
 
 
 @router.get("/api/rights-requests/{reference}", response_model=RightsRequestOut, responses=ERRORS)
-def rights_request_status(
-    reference: str,
-    services: ServicesDep,
-    token: Annotated[
-        str, Query(min_length=1, max_length=200, description="The token from the status URL.")
-    ],
-) -> Response:
+def rights_request_status(reference: str, services: ServicesDep, token: StatusToken) -> Response:
     """The status of a request, for whoever holds its status URL."""
     request = services.rights.status(reference, token)
     return JSONResponse(request.public_dict(), headers=NO_STORE)
@@ -238,14 +236,6 @@ RESENT_WORDS = {
 }
 
 
-class StatusTokenIn(BaseModel):
-    """The token of the request's status URL, which shows the caller is its requester."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    token: str = Field(min_length=1, max_length=200, description="The token from the status URL.")
-
-
 class ResentOut(BaseModel):
     """What asking for a new verification link did."""
 
@@ -289,11 +279,11 @@ WITHDRAW_ERRORS: dict[int | str, dict[str, Any]] = {
     "/api/rights-requests/{reference}/resend", response_model=ResentOut, responses=LIMITED_ERRORS
 )
 def resend_rights_request_link(
-    reference: str, body: StatusTokenIn, services: ServicesDep
+    reference: str, services: ServicesDep, token: StatusToken
 ) -> Response:
     """Mail a new verification link to the address the request names (within the per-mailbox
     mail limit), for a request still waiting to be confirmed."""
-    resent = services.rights.resend_verification(reference, token=body.token)
+    resent = services.rights.resend_verification(reference, token=token)
     services.sender.wake()
     return JSONResponse(resent_dict(resent), headers=NO_STORE)
 
@@ -303,8 +293,8 @@ def resend_rights_request_link(
     response_model=RightsRequestOut,
     responses=WITHDRAW_ERRORS,
 )
-def withdraw_rights_request(reference: str, body: StatusTokenIn, services: ServicesDep) -> Response:
+def withdraw_rights_request(reference: str, services: ServicesDep, token: StatusToken) -> Response:
     """Withdraw an open request (status withdrawn); the privacy team is told by mail."""
-    request = services.rights.withdraw(reference, body.token)
+    request = services.rights.withdraw(reference, token)
     services.sender.wake()
     return JSONResponse(request.public_dict(), headers=NO_STORE)
