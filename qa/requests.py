@@ -66,6 +66,7 @@ PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
 TEAM = "team"
 REQUESTER = "requester"
 _NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing
+LINK_USED = "This confirmation link has already been used; your request is confirmed."
 NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
 
 
@@ -436,10 +437,7 @@ class RightsRequests:
                     "erased",
                 )
             if row.verified_at is not None:
-                raise LinkNotValid(
-                    "This confirmation link has already been used; your request is confirmed.",
-                    "used",
-                )
+                raise LinkNotValid(LINK_USED, "used")
             if row.status != "received":
                 raise LinkNotValid(
                     f"This request is {row.status.replace('_', ' ')} and needs no confirmation.",
@@ -451,9 +449,12 @@ class RightsRequests:
                     "expired",
                     row.reference,
                 )
-            request = self._change(
-                conn, self._from_row(row), by=REQUESTER, now=now, status="verified"
-            )
+            try:
+                request = self._change(
+                    conn, self._from_row(row), by=REQUESTER, now=now, status="verified"
+                )
+            except BadTransition:  # a second click at the same moment confirmed it first
+                raise LinkNotValid(LINK_USED, "used") from None
         log.info("rights request %s verified", request.reference)
         return request
 

@@ -382,7 +382,7 @@ def rights_request_page(
         can_resend=waiting,
         resend_token=tokens.issue("rights-resend") if waiting else None,
         can_withdraw=found.status in WITHDRAWABLE,
-        withdraw_token=tokens.issue("rights-withdraw"),
+        withdraw_token=tokens.issue("rights-withdraw") if found.status in WITHDRAWABLE else None,
     )
     return _no_store(page)
 
