@@ -88,11 +88,12 @@ def cmd_requests_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
-    """Change a request's status and/or add a note; the requester is told of a new status."""
+    """Change a request's status and/or add a note; the requester is told of a new status (with
+    the --reply, if given)."""
     casework = _casework(settings)
     try:
         request = casework.rights.update(
-            args.reference, status=args.status, reason=args.reason, note=args.note
+            args.reference, status=args.status, reason=args.reason, note=args.note, reply=args.reply
         )
         delivery = casework.outbox.deliver_due()
     finally:
@@ -182,7 +183,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     print(
         f"erased personal data of {erased.rights_requests} request(s), "
-        f"{erased.escalations} escalation(s) and {erased.mails} mail(s)"
+        f"{erased.escalations} escalation(s) and {erased.mails} mail(s); "
+        f"deleted {erased.mail_files} mail file(s)"
         + (f"; deleted {erased.questions} logged question(s)" if erased.questions else "")
     )
     return 0
@@ -231,7 +233,10 @@ def add_commands(commands: Any) -> None:
     change.add_argument("reference", help="e.g. RR-2026-000001")
     change.add_argument("--status", choices=STATUSES, help="the new status")
     change.add_argument("--reason", help="why (needed for extended and denied)")
-    change.add_argument("--note", help="an internal note to add")
+    change.add_argument("--note", help="an internal note to add (never sent to the requester)")
+    change.add_argument(
+        "--reply", help="a message to the requester, in the mail of the new status (with --status)"
+    )
     change.set_defaults(run=cmd_requests_update)
 
     reminders = commands.add_parser(

@@ -123,3 +123,24 @@ def may_extend(deadline: Deadlines, today: date) -> str | None:
     if today > deadline.due:
         return f"an extension must be given by the first deadline, {deadline.due.isoformat()}"
     return None
+
+
+def long_date(value: date) -> str:
+    """A date as people write it: 5 March 2026 (the same in every locale the server runs in)."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, text, update
 
-from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
-from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError
+from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, long_date, may_extend
+from qa.errors import BadTransition, Conflict, NoPrivacyMailbox, NotFound, QAError
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
 from qa.mail import build_message, new_message_id, quoted
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn")
 CLOSED = frozenset({"completed", "denied", "withdrawn"})
+OPEN = tuple(status for status in STATUSES if status not in CLOSED)
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"verified", "denied", "withdrawn"}),
     "verified": frozenset({"in_progress", "extended", "completed", "denied", "withdrawn"}),
@@ -45,6 +46,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # regulations (§7026(d), §7027(e)) say an opt-out and a request to limit are not verifiable
 # requests: a confirmation step would only eat into their 15 business days.
 UNVERIFIED_WORK = frozenset({"in_progress", "completed"})
+# The statuses a requester may withdraw from (the open ones): TRANSITIONS decides.
+WITHDRAWABLE = frozenset(status for status in OPEN if "withdrawn" in TRANSITIONS[status])
 NO_VERIFICATION = QUICK_RIGHTS
 JURISDICTION_LABELS = {
     "gdpr": "EU GDPR",
@@ -53,11 +56,18 @@ JURISDICTION_LABELS = {
     "other": "other or not stated",
 }
 MAX_NOTES = 20_000
+MAX_REPLY = 5000
 SCOPE = "rights_request"
 # The mail a submission sends to the address it names: what the per-mailbox limit counts.
 REQUESTER_MAIL = ("verify", "acknowledge")
 LIMIT_NOTICE = "mail_limit"
 PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
+# Who made a change: the privacy team (API, CLI) or the requester (the status page, a link).
+TEAM = "team"
+REQUESTER = "requester"
+_NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing
+LINK_USED = "This confirmation link has already been used; your request is confirmed."
+NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
 
 
 class LinkNotValid(QAError):
@@ -66,10 +76,12 @@ class LinkNotValid(QAError):
     code = "link_not_valid"
     status = 404
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: str, reference: str | None = None) -> None:
         super().__init__(message, "token")
         self.reason = reason
         self.status = 404 if reason == "unknown" else 410
+        # Only for an expired link, whose page offers to send a new one for this request.
+        self.reference = reference
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,7 @@ class RightsRequest:
     extended_at: datetime | None
     extension_reason: str | None
     reason: str | None
+    reply: str | None = None
 
     @property
     def deadlines(self) -> Deadlines:
@@ -139,6 +152,7 @@ class RightsRequest:
             "extended": self.extended_at is not None,
             "extension_reason": self.extension_reason,
             "reason": self.reason,
+            "reply": self.reply,
             "closed_at": _iso(self.closed_at),
         }
 
@@ -159,8 +173,44 @@ class RightsRequest:
         }
 
 
+@dataclass(frozen=True)
+class Resent:
+    """What asking for a new verification link did. `outcome`: sent; confirmed (the address is
+    confirmed already); not_needed (this right, or the request's status, needs none); closed
+    (the request is withdrawn or declined); limited (the address has had its share of mail)."""
+
+    request: RightsRequest
+    outcome: str
+
+
 def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _token_opens(row: Row[Any] | None, token: str | None) -> bool:
+    """Whether `token` is the row's status token: the first one or the latest mailed one. Both
+    are compared, always, so the time taken says nothing about which (or whether) one is near."""
+    given = token_hash(token or "")
+    first = row.status_token_hash if row is not None else _NO_HASH
+    mailed = (row.mailed_token_hash if row is not None else None) or _NO_HASH
+    return bool(hmac.compare_digest(first, given) | hmac.compare_digest(mailed, given))
+
+
+def _link_opens(row: Row[Any] | None, link: str | None) -> bool:
+    """Whether `link` is the row's verification token (expired or not, but not yet replaced)."""
+    stored = (row.verify_token_hash if row is not None else None) or _NO_HASH
+    return link is not None and hmac.compare_digest(stored, token_hash(link))
+
+
+def deadline_words(request: RightsRequest) -> str:
+    """The request's dates in a sentence the requester can act on."""
+    due = long_date(request.due_at)
+    if request.confirm_by is not None:
+        return (
+            f"We will confirm that we have it by {long_date(request.confirm_by)}, and answer it "
+            f"by {due}."
+        )
+    return f"We will answer it by {due}."
 
 
 def allowed_next(status: str, right: str) -> frozenset[str]:
@@ -241,7 +291,7 @@ class RightsRequests:
         )
         request = self._load(conn, reference)
         # The link a person follows is the HTML page; scripts read the same status as JSON.
-        status_url = f"{self.public_url}/rights-requests/{reference}?token={status_token}"
+        status_url = self.status_url(reference, status_token)
         api_url = f"{self.public_url}/api/rights-requests/{reference}?token={status_token}"
         if not may_mail:
             self._mail_limit_notice(conn, request, mailbox, now)
@@ -289,17 +339,82 @@ class RightsRequests:
     def status(self, reference: str, token: str) -> RightsRequest:
         """The request if `token` is its status token; the same NotFound for either mistake."""
         with self.store.read() as conn:
-            row = conn.execute(
-                select(rights_requests).where(rights_requests.c.reference == reference)
-            ).first()
-        # Compare a hash even when the reference is unknown, so both answers take as long.
-        stored = row.status_token_hash if row is not None else "0" * 64
-        if not hmac.compare_digest(stored, token_hash(token)) or row is None or row.erased_at:
-            raise NotFound(
-                "no request with this reference and token; use the status link from your e-mail",
-                "token",
+            return self._from_row(self._authorised(conn, reference, token))
+
+    def _authorised(
+        self, conn: Connection, reference: str, token: str | None, link: str | None = None
+    ) -> Row[Any]:
+        """The row of `reference` if `token` is one of its status tokens (or `link` its
+        verification token); else the same NotFound for any mistake, unknown reference included."""
+        row = conn.execute(
+            select(rights_requests).where(rights_requests.c.reference == reference)
+        ).first()
+        # Compare hashes even when the reference is unknown, so every answer takes as long.
+        opens = _token_opens(row, token) | _link_opens(row, link)
+        if row is None or not opens or row.erased_at is not None:
+            raise NotFound(NOT_FOUND, "token")
+        return row
+
+    def resend_verification(
+        self,
+        reference: str,
+        *,
+        token: str | None = None,
+        link: str | None = None,
+        now: datetime | None = None,
+    ) -> Resent:
+        """A new verification link (and status link) for a request still waiting to be
+        confirmed, mailed to the address it names within the per-mailbox mail limit. `token`
+        (a status token) or `link` (its last verification token, expired) shows the caller
+        holds the request's mail; the old verification link stops working."""
+        now = now or utcnow()
+        with self.store.transaction() as conn:
+            request = self._from_row(self._authorised(conn, reference, token, link))
+            if request.verified_at is not None:
+                return Resent(request, "confirmed")
+            if request.status in CLOSED:
+                return Resent(request, "closed")
+            if request.status != "received" or request.right in NO_VERIFICATION:
+                return Resent(request, "not_needed")
+            mailbox = mailbox_hash(request.email or "")
+            # The same count as a new submission's: resending cannot flood a mailbox either.
+            if not self._may_mail(conn, mailbox, now):
+                return Resent(request, "limited")
+            verify_token = secrets.token_urlsafe(32)
+            status_token = secrets.token_urlsafe(32)
+            conn.execute(
+                update(rights_requests)
+                .where(rights_requests.c.reference == reference)
+                .values(
+                    verify_token_hash=token_hash(verify_token),
+                    verify_expires_at=now + self.verification_ttl,
+                    mailed_token_hash=token_hash(status_token),
+                    updated_at=now,
+                )
             )
-        return self._from_row(row)
+            status_url = self.status_url(reference, status_token)
+            self._mail_verification(conn, request, verify_token, status_url, mailbox)
+        log.info("rights request %s: verification link sent again", reference)
+        return Resent(request, "sent")
+
+    def withdraw(self, reference: str, token: str, now: datetime | None = None) -> RightsRequest:
+        """The requester withdraws an open request (with its status token); privacy@ is told."""
+        now = now or utcnow()
+        with self.store.transaction() as conn:
+            request = self._from_row(self._authorised(conn, reference, token))
+            if request.status not in WITHDRAWABLE:
+                raise BadTransition(
+                    f"status: this request is {request.status.replace('_', ' ')} already; only "
+                    "an open request can be withdrawn",
+                    "status",
+                )
+            updated = self._change(conn, request, by=REQUESTER, now=now, status="withdrawn")
+        log.info("rights request %s withdrawn by the requester", reference)
+        return updated
+
+    def status_url(self, reference: str, token: str) -> str:
+        """The status page's link (HTML) for a status token."""
+        return f"{self.public_url}/rights-requests/{reference}?token={token}"
 
     def verify(self, token: str, now: datetime | None = None) -> RightsRequest:
         """Confirm the requester's e-mail (single use, until expiry); privacy@ gets the request."""
@@ -322,10 +437,7 @@ class RightsRequests:
                     "erased",
                 )
             if row.verified_at is not None:
-                raise LinkNotValid(
-                    "This confirmation link has already been used; your request is confirmed.",
-                    "used",
-                )
+                raise LinkNotValid(LINK_USED, "used")
             if row.status != "received":
                 raise LinkNotValid(
                     f"This request is {row.status.replace('_', ' ')} and needs no confirmation.",
@@ -333,16 +445,16 @@ class RightsRequests:
                 )
             if row.verify_expires_at is None or now > row.verify_expires_at:
                 raise LinkNotValid(
-                    "This confirmation link has expired. Please make the request again.",
+                    "This confirmation link has expired. We can send you a new one.",
                     "expired",
+                    row.reference,
                 )
-            conn.execute(
-                update(rights_requests)
-                .where(rights_requests.c.id == row.id, rights_requests.c.status == "received")
-                .values(status="verified", verified_at=now, updated_at=now)
-            )
-            request = self._load(conn, row.reference)
-            self._mail_privacy_team(conn, request)
+            try:
+                request = self._change(
+                    conn, self._from_row(row), by=REQUESTER, now=now, status="verified"
+                )
+            except BadTransition:  # a second click at the same moment confirmed it first
+                raise LinkNotValid(LINK_USED, "used") from None
         log.info("rights request %s verified", request.reference)
         return request
 
@@ -378,33 +490,107 @@ class RightsRequests:
         status: str | None = None,
         reason: str | None = None,
         note: str | None = None,
+        reply: str | None = None,
         now: datetime | None = None,
     ) -> RightsRequest:
-        """Change status (extended and denied need a reason) and/or add a note."""
+        """The team's change: a status (extended and denied need a reason), with a `reply` to
+        the requester in the status mail, and/or an internal note (never sent to them)."""
         now = now or utcnow()
         with self.store.transaction() as conn:
-            request = self._load(conn, reference)
-            values: dict[str, Any] = {"updated_at": now}
-            if status is not None and status != request.status:
-                values.update(self._transition(request, status, reason, now))
-            elif reason is not None and status is None:
-                raise QAError("reason: give it with a status of extended or denied", "reason")
-            if note:
-                stamp = now.strftime("%Y-%m-%d %H:%M UTC")
-                notes = (request.notes or "") + f"{stamp}: {note.strip()}\n"
-                if len(notes) > MAX_NOTES:
-                    raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
-                values["notes"] = self.store.cipher.seal(notes)
-            conn.execute(
-                update(rights_requests)
-                .where(rights_requests.c.reference == reference)
-                .values(**values)
+            updated = self._change(
+                conn,
+                self._load(conn, reference),
+                by=TEAM,
+                now=now,
+                status=status,
+                reason=reason,
+                note=note,
+                reply=reply,
             )
-            updated = self._load(conn, reference)
-            if "status" in values and updated.email:
-                self._mail_status_change(conn, updated)
         log.info("rights request %s updated to %s", reference, updated.status)
         return updated
+
+    def _change(
+        self,
+        conn: Connection,
+        request: RightsRequest,
+        *,
+        by: str,
+        now: datetime,
+        status: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        reply: str | None = None,
+    ) -> RightsRequest:
+        """Every change to a request goes through here, whoever makes it (`by`: TEAM or
+        REQUESTER): the status rules, the note, the reply, and the mail the change sends. The
+        one place to record who changed what."""
+        seal = self.store.cipher.seal
+        values: dict[str, Any] = {"updated_at": now}
+        changing = status is not None and status != request.status
+        if changing:
+            assert status is not None
+            values.update(self._transition(request, status, reason, now))
+            # The message that goes with the new status; an older one belonged to the old.
+            values["reply"] = None
+        elif reason is not None and status is None:
+            raise QAError("reason: give it with a status of extended or denied", "reason")
+        if reply is not None:
+            if status is None:
+                raise QAError(
+                    "reply: give it with a new status; it goes to the requester in the status "
+                    "mail (for the team's own words, use note)",
+                    "reply",
+                )
+            # Right in form but not for the request as it stands: a conflict, not bad input.
+            if not changing:
+                raise Conflict(
+                    f"reply: the request is {request.status} already; a reply goes with a new "
+                    "status, in the mail that tells the requester of it",
+                    "reply",
+                )
+            if request.email is None:
+                raise Conflict("reply: this request has no address to send it to", "reply")
+            if not reply.strip() or len(reply) > MAX_REPLY:
+                raise QAError(f"reply: write 1 to {MAX_REPLY} characters of text", "reply")
+            values["reply"] = seal(reply.strip())
+        if note:
+            stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+            notes = (request.notes or "") + f"{stamp}: {note.strip()}\n"
+            if len(notes) > MAX_NOTES:
+                raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
+            values["notes"] = seal(notes)
+        result = conn.execute(
+            update(rights_requests)
+            .where(
+                rights_requests.c.reference == request.reference,
+                # Two changes at once: the second finds the status moved and is refused.
+                rights_requests.c.status == request.status,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise BadTransition(
+                "status: the request changed meanwhile; read it again and retry", "status"
+            )
+        updated = self._load(conn, request.reference)
+        if changing:
+            self._announce(conn, updated, by, now)
+        return updated
+
+    def _announce(self, conn: Connection, request: RightsRequest, by: str, now: datetime) -> None:
+        """The mail a new status sends: the team's change goes to the requester; the
+        requester's (confirming, withdrawing) to the team."""
+        if by == TEAM:
+            if request.email:
+                self._mail_status_change(conn, request)
+        elif request.status == "verified":
+            self._mail_privacy_team(conn, request)
+        elif request.status == "withdrawn" and (
+            request.verified_at is not None or request.right in NO_VERIFICATION
+        ):
+            # A request never confirmed never reached the team: nothing to call off.
+            self._mail_withdrawal(conn, request, now)
 
     def _transition(
         self, request: RightsRequest, status: str, reason: str | None, now: datetime
@@ -481,6 +667,7 @@ class RightsRequests:
             extended_at=row.extended_at,
             extension_reason=open_(row.extension_reason),
             reason=open_(row.reason),
+            reply=open_(row.reply),
         )
 
     def _send(
@@ -518,8 +705,11 @@ class RightsRequests:
             f"{RIGHT_LABELS[request.right]}.\n\n"
             f"To confirm that this e-mail address is yours, open this link within {hours} hours:\n"
             f"\n{link}\n\n"
-            "The link works once. If you did not make this request, ignore this e-mail and "
-            "nothing more will happen.\n\n"
+            "The link works once. If it has expired, the page it opens lets you ask for a new "
+            "one. If you did not make this request, ignore this e-mail and nothing more will "
+            "happen.\n\n"
+            f"Once you have confirmed: {deadline_words(request)} The dates count from the day "
+            f"we received your request, {long_date(request.received_at)}.\n\n"
             f"See the status of your request at any time:\n{status_url}\n"
         )
         self._send(
@@ -539,7 +729,7 @@ class RightsRequests:
         body = (
             f"We received your privacy request {request.reference}: "
             f"{RIGHT_LABELS[request.right]}.\n\n"
-            f"We will act on it by {request.due_at.isoformat()}.\n\n"
+            f"{deadline_words(request)}\n\n"
             f"See the status of your request at any time:\n{status_url}\n"
         )
         self._send(
@@ -637,17 +827,31 @@ class RightsRequests:
         )
 
     def _mail_status_change(self, conn: Connection, request: RightsRequest) -> None:
+        # The status token is kept only as a hash, so the link in this mail is a new one; the
+        # first link keeps working beside it.
+        status_token = secrets.token_urlsafe(32)
+        conn.execute(
+            update(rights_requests)
+            .where(rights_requests.c.reference == request.reference)
+            .values(mailed_token_hash=token_hash(status_token))
+        )
         lines = [
             f"Your privacy request {request.reference} ({RIGHT_LABELS[request.right]}) "
             f"is now: {request.status.replace('_', ' ')}."
         ]
         if request.status == "extended":
             lines.append(
-                f"We need more time and will answer by {request.due_at.isoformat()}, "
+                f"We need more time and will answer by {long_date(request.due_at)}, "
                 f"because: {request.extension_reason}"
             )
         if request.status == "denied":
             lines.append(f"The reason: {request.reason}")
+        if request.reply:
+            lines.append(f"A message from the privacy team:\n\n{request.reply}")
+        lines.append(
+            "See the status of your request at any time (this link and the one in our first "
+            f"e-mail both work):\n{self.status_url(request.reference, status_token)}"
+        )
         self._send(
             conn,
             "status",
@@ -656,4 +860,26 @@ class RightsRequests:
             f"Your privacy request {request.reference}: {request.status.replace('_', ' ')}",
             "\n\n".join(lines) + "\n",
             to_name=request.name,
+        )
+
+    def _mail_withdrawal(self, conn: Connection, request: RightsRequest, now: datetime) -> None:
+        if self.privacy_email is None:  # the address was unset after the request arrived
+            raise NoPrivacyMailbox()
+        body = (
+            "The requester has withdrawn this rights request from its status page.\n\n"
+            f"Reference: {request.reference}\n"
+            f"Right: {request.right} ({RIGHT_LABELS[request.right]})\n"
+            f"Jurisdiction: {JURISDICTION_LABELS[request.jurisdiction]}\n"
+            f"Received: {request.received_at.isoformat()}\n"
+            f"Withdrawn: {now.isoformat(timespec='minutes')}\n\n"
+            "Stop any work under way on it; it is closed and needs no answer. See it with "
+            f"`privacy-qa requests show {request.reference}`.\n"
+        )
+        self._send(
+            conn,
+            "withdrawn",
+            request.reference,
+            self.privacy_email,
+            f"Rights request {request.reference} withdrawn by the requester",
+            body,
         )

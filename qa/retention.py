@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select, text, update
@@ -39,12 +39,13 @@ RETRY_AFTER_FAILURE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Erased:
-    """How many records had their personal data removed."""
+    """How many records had their personal data removed, and how many mail files went."""
 
     rights_requests: int
     escalations: int
-    mails: int
+    mails: int  # the mail records emptied or deleted (sent or not)
     questions: int = 0  # rows of the question log deleted (not part of an erasure)
+    mail_files: int = 0  # .eml / .eml.fernet files deleted from the mail folder
 
     def to_dict(self) -> dict[str, int]:
         """JSON-ready counts."""
@@ -52,6 +53,7 @@ class Erased:
             "rights_requests": self.rights_requests,
             "escalations": self.escalations,
             "mails": self.mails,
+            "mail_files": self.mail_files,
         }
 
 
@@ -65,24 +67,26 @@ _REQUEST_PERSONAL = {
     "notes": None,
     "reason": None,
     "extension_reason": None,
+    "reply": None,
     "email_hash": None,
     "status_token_hash": DEAD_TOKEN,
+    "mailed_token_hash": None,
     "verify_token_hash": None,
     "verify_expires_at": None,
 }
 
 
-def _erase_mail(conn: Connection, references: list[str]) -> tuple[int, list[str]]:
-    """Empty the mail of these records; how many had data, and every Message-ID (for files)."""
+def _erase_mail(conn: Connection, references: list[str]) -> list[str]:
+    """Empty the mail of these records; the Message-ID of each (which names its files)."""
     if not references:
-        return 0, []
+        return []
     message_ids = list(
         conn.execute(
             select(outbox.c.message_id).where(outbox.c.reference.in_(references))
         ).scalars()
     )
     # A pending mail without its body cannot be sent; it is closed as erased.
-    result = conn.execute(
+    conn.execute(
         update(outbox)
         .where(outbox.c.reference.in_(references), outbox.c.raw.is_not(None))
         .values(
@@ -92,7 +96,7 @@ def _erase_mail(conn: Connection, references: list[str]) -> tuple[int, list[str]
         )
     )
     conn.execute(update(outbox).where(outbox.c.reference.in_(references)).values(mailbox_hash=None))
-    return result.rowcount or 0, message_ids
+    return message_ids
 
 
 def _erase(
@@ -114,23 +118,25 @@ def _erase(
     if references:
         # The first answer, kept for retries, holds the status link: it goes with the request.
         conn.execute(delete(idempotency_keys).where(idempotency_keys.c.reference.in_(references)))
-    mails, message_ids = _erase_mail(conn, references)
-    return Erased(len(request_refs), len(escalation_refs), mails), message_ids
+    message_ids = _erase_mail(conn, references)
+    return Erased(len(request_refs), len(escalation_refs), len(message_ids)), message_ids
 
 
-def _discard_files(mail: Transport | None, message_ids: list[str]) -> None:
-    # After the commit, so that a failure here cannot undo the erasure of the records; a file
-    # that cannot be deleted is reported for the operator (by count: its name says nothing).
+def _discard_files(mail: Transport | None, message_ids: list[str]) -> int:
+    """Delete the mails' files (the transport finds them by Message-ID); how many went.
+    After the commit, so that a failure here cannot undo the erasure of the records; a file
+    that cannot be deleted is reported for the operator (by count: its name says nothing)."""
     if mail is None or not message_ids:
-        return
+        return 0
     try:
-        mail.discard(message_ids)
+        return mail.discard(message_ids)
     except OSError as exc:
         log.warning(
             "erasure: could not delete the files of %d mail(s) (%s); delete them by hand",
             len(message_ids),
             type(exc).__name__,
         )
+        return 0
 
 
 def erase_requester(
@@ -152,11 +158,12 @@ def erase_requester(
             ).scalars()
         )
         erased, message_ids = _erase(conn, request_refs, escalation_refs, now)
-    _discard_files(mail, message_ids)
+    erased = replace(erased, mail_files=_discard_files(mail, message_ids))
     log.info(
-        "erased one requester: %d request(s), %d escalation(s)",
+        "erased one requester: %d request(s), %d escalation(s), %d mail file(s)",
         erased.rights_requests,
         erased.escalations,
+        erased.mail_files,
     )
     return erased
 
@@ -196,17 +203,19 @@ def purge(
         # Sent mail is only a copy of what the records hold; it goes after the same time.
         old_mail = (outbox.c.status != "pending") & (outbox.c.created_at < cutoff)
         message_ids += conn.execute(select(outbox.c.message_id).where(old_mail)).scalars()
-        result = conn.execute(delete(outbox).where(old_mail))
+        conn.execute(delete(outbox).where(old_mail))
         conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - IDEMPOTENCY_WINDOW)
         )
         questions = purge_questions(conn, question_days, now)
-    _discard_files(mail, message_ids)
+    # A mail can be both an erased record's and past retention: counted once.
+    unique = list(dict.fromkeys(message_ids))
     return Erased(
         erased.rights_requests,
         erased.escalations,
-        erased.mails + (result.rowcount or 0),
+        len(unique),
         questions,
+        _discard_files(mail, unique),
     )
 
 

@@ -140,6 +140,10 @@ rights_requests = Table(
     Column("notes", Text),
     Column("email_hash", String(64), index=True),
     Column("status_token_hash", String(64), nullable=False),
+    # The status token of the latest mail with a status link (status mails, a resent
+    # verification): the token itself is never stored, so each such mail gets a new one, and
+    # the first link (the form's page, the first mail) keeps working beside it.
+    Column("mailed_token_hash", String(64)),
     Column("verify_token_hash", String(64), unique=True),
     Column("verify_expires_at", UTCDateTime),
     Column("received_at", UTCDateTime, nullable=False),
@@ -153,6 +157,9 @@ rights_requests = Table(
     Column("extended_at", UTCDateTime),
     Column("extension_reason", Text),
     Column("reason", Text),
+    # The team's latest message to the requester (mailed with a status change); personal, as
+    # the notes are, but the notes never leave the team.
+    Column("reply", Text),
     Index("ix_rights_requests_status_due", "status", "due_at"),
 )
 

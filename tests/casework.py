@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +24,7 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.limits import parse_limits
 from qa.settings import Settings
-from qa.store import metadata
+from qa.store import metadata, rights_requests, utcnow
 from web.app import create_app
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -219,6 +222,30 @@ def link_in(mail: Received, path: str) -> str:
         if word.startswith("http://testserver" + path):
             return local(word)
     raise AssertionError(f"no {path} link in:\n{mail.body}")
+
+
+def expire_link(database_url: str, reference: str) -> None:
+    """Move a request's verification link's expiry into the past, as if its hours had gone by."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(rights_requests)
+                .where(rights_requests.c.reference == reference)
+                .values(verify_expires_at=utcnow() - timedelta(seconds=1))
+            )
+    finally:
+        engine.dispose()
+
+
+def form_fields(page: str, form_id: str) -> tuple[str, dict[str, str]]:
+    """The action and the hidden fields of the form with this id in a page (AssertionError if
+    the page has no such form)."""
+    pattern = rf'<form method="post" action="([^"]+)" id="{form_id}">(.*?)</form>'
+    found = re.search(pattern, page, re.S)
+    assert found, f"the page has no form {form_id!r}"
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found.group(2))
+    return html.unescape(found.group(1)), {name: html.unescape(value) for name, value in hidden}
 
 
 def every_stored_value(database_url: str) -> str:

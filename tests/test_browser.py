@@ -351,6 +351,17 @@ def test_rights_request_is_made_through_the_form(
     stored = site.app.state.services.rights.status(reference, token)
     assert (stored.right, stored.jurisdiction, stored.name) == ("erasure", "ccpa", "Ana Example")
     assert stored.details == "My account is under ana@example.com."
+    # Withdrawn from the same page: the box must be ticked (the browser holds the form back
+    # until it is), then the page comes back showing the new status and no form.
+    withdraw = page.get_by_role("button", name="Withdraw my request")
+    withdraw.click()
+    assert page.url.endswith("&sent=1")  # still here: the box is required
+    page.get_by_label(f"Yes, withdraw request {reference}").check()
+    withdraw.click()
+    page.wait_for_url(re.compile(rf"/rights-requests/{reference}\?token=[^&]+$"))
+    assert page.locator("#request-status").inner_text() == "Withdrawn"
+    assert page.get_by_role("button", name="Withdraw my request").count() == 0
+    assert site.app.state.services.rights.status(reference, token).status == "withdrawn"
 
 
 def test_rights_request_form_screenshot(site: Site, open_tab: Callable[..., Tab]) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.deadlines import deadlines
-from web.pages import long_date
+from qa.deadlines import deadlines, long_date
 
 VALID = {
     "right": "erasure",

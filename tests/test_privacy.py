@@ -103,7 +103,11 @@ def test_canaries_in_every_field_reach_neither_the_logs_nor_the_encrypted_databa
         changes = [
             {"note": f"called back {canary('note')}"},
             {"status": "extended", "reason": f"more time {canary('extension reason')}"},
-            {"status": "denied", "reason": f"not found {canary('denial reason')}"},
+            {
+                "status": "denied",
+                "reason": f"not found {canary('denial reason')}",
+                "reply": f"sorry {canary('reply')}",
+            },
         ]
         for change in changes:
             changed = call("PATCH", url + path, change, AUTH)
@@ -117,6 +121,7 @@ def test_canaries_in_every_field_reach_neither_the_logs_nor_the_encrypted_databa
         assert stored["email"] == request["email"]
         assert canary.values["note"] in str(stored["notes"])
         assert canary.values["denial reason"] in str(stored["reason"])
+        assert canary.values["reply"] in str(stored["reply"])
         listed = call("GET", url + "/api/support/escalations", headers=AUTH).text
         assert canary.values["transcript answer"] in listed
     finally:

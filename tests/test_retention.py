@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -19,7 +20,7 @@ from qa.cli import main
 from qa.outbox import FileTransport, Outbox
 from qa.requests import Intake, RightsRequests
 from qa.retention import RETRY_AFTER_FAILURE, PurgeSchedule, purge
-from qa.store import Store, make_engine, rights_requests, utcnow
+from qa.store import Cipher, Store, make_engine, rights_requests, utcnow
 from tests.casework import (
     API_KEY,
     MailSink,
@@ -211,7 +212,14 @@ def test_purge_email_leaves_no_personal_data_in_rows_answers_mail_files_or_links
         assert desk.get(links[access["reference"]]).status_code == 200
         changes = [
             (access, {"note": f"called {canary('note')}"}),
-            (access, {"status": "extended", "reason": canary("extension reason")}),
+            (
+                access,
+                {
+                    "status": "extended",
+                    "reason": canary("extension reason"),
+                    "reply": canary("reply to the requester"),
+                },
+            ),
             (opt_out, {"status": "denied", "reason": canary("denial reason")}),
         ]
         for made, change in changes:
@@ -227,6 +235,7 @@ def test_purge_email_leaves_no_personal_data_in_rows_answers_mail_files_or_links
         wait_for(drained, what="every mail")
         before = canary.found_in(_mail_folder_text(folder))
         assert "extension reason" in before and "escalation question" in before  # can fail
+        assert "reply to the requester" in before
         assert "note" in canary.found_in(every_stored_value(database_url))
 
         assert main(["purge", "--email", email.upper()]) == 0
@@ -267,3 +276,66 @@ def _link(folder: Path, reference: str) -> str:
                 if "/rights-requests/verify?token=" in word:
                     return str(word.removeprefix("http://testserver"))
     raise AssertionError(f"no verification mail for {reference}")
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_erasure_deletes_the_persons_mail_files_and_counts_them(
+    tmp_path: Path,
+    database_url: str,
+    assistant: Assistant,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    encrypted: bool,
+) -> None:
+    keys = (Fernet.generate_key().decode(),) if encrypted else ()
+    settings = casework_settings(
+        tmp_path, database_url, MailSink(), smtp_host=None, encryption_key=keys
+    )
+    for name, value in settings.to_environ().items():
+        if value:
+            monkeypatch.setenv(name, value)
+    folder = tmp_path / "mail"
+    suffix = ".eml.fernet" if encrypted else ".eml"
+    with TestClient(create_app(settings, assistant=assistant)) as desk:
+        outbox = desk.app.state.services.outbox  # type: ignore[attr-defined]
+
+        def made(email: str, right: str = "opt_out") -> str:
+            body = rights_body(right=right, jurisdiction="ccpa", email=email)
+            response = desk.post(URL, json=body)
+            assert response.status_code == 201, response.text
+            return str(response.json()["reference"])
+
+        # Ana: an opt-out (her acknowledgement, the team's mail) and an access request (her
+        # verification link), a status mail, and an escalation; Bea: one opt-out of her own.
+        ana = made("ana@example.com")
+        made("ana@example.com", right="access")
+        bea = made("bea@example.com")
+        path = f"/api/support/rights-requests/{ana}"
+        assert desk.patch(path, json={"status": "completed"}, headers=AUTH).status_code == 200
+        escalation = {"question": "who sees my data?", "email": "ana@example.com", "consent": True}
+        assert desk.post("/api/escalations", json=escalation).status_code == 201
+        wait_for(lambda: outbox.count("pending") == 0, what="every mail written")
+        files = sorted(p.name for p in folder.iterdir())
+        assert all(name.endswith(suffix) for name in files) and len(files) == 7, files
+
+        erased = desk.post("/api/support/erase", json={"email": "ana@example.com"}, headers=AUTH)
+        assert erased.status_code == 200
+        # Ana's five mails (her acknowledgement, verification link and status mail, the team's
+        # mails about her opt-out and her question), each a file; Bea's two are left.
+        assert erased.json() == {
+            "rights_requests": 2,
+            "escalations": 1,
+            "mails": 5,
+            "mail_files": 5,
+        }
+        left = sorted(p.name for p in folder.iterdir())
+        assert len(left) == 2 and set(left) < set(files)
+        reader = FileTransport(folder, Cipher(keys))
+        assert all(bea in reader.read(folder / name).decode() for name in left)
+
+        # Once more: nothing left to delete, and the count says so.
+        again = desk.post("/api/support/erase", json={"email": "ana@example.com"}, headers=AUTH)
+        assert again.json()["mail_files"] == 0
+    assert main(["purge", "--email", "bea@example.com"]) == 0
+    assert "2 mail(s); deleted 2 mail file(s)" in capsys.readouterr().out
+    assert list(folder.iterdir()) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, get_args
 
 import pytest
@@ -13,17 +13,19 @@ from fastapi.testclient import TestClient
 
 from qa.deadlines import CALIFORNIA, JURISDICTIONS, add_business_days
 from qa.intents import RIGHTS, Right
-from qa.store import rights_requests, utcnow
+from qa.requests import STATUSES
+from qa.store import rights_requests
 from tests.casework import (
     PRIVACY,
     MailSink,
     every_stored_value,
+    expire_link,
     link_in,
     local,
     rights_body,
     wait_for,
 )
-from web.rights import Jurisdiction
+from web.rights import Jurisdiction, Status
 
 URL = "/api/rights-requests"
 
@@ -154,17 +156,7 @@ def test_expired_verification_link_is_refused(
 ) -> None:
     created = desk.post(URL, json=rights_body()).json()
     [verification] = smtp.wait(1, to="ana@example.com")
-    # The link's expiry is moved into the past, as if 72 hours had gone by.
-    engine = sa.create_engine(settings.database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.update(rights_requests)
-                .where(rights_requests.c.reference == created["reference"])
-                .values(verify_expires_at=utcnow() - timedelta(seconds=1))
-            )
-    finally:
-        engine.dispose()
+    expire_link(settings.database_url, created["reference"])
     page = desk.get(link_in(verification, "/rights-requests/verify"))
     assert page.status_code == 410
     assert "expired" in page.text
@@ -358,6 +350,7 @@ def test_deadlines_are_stored_with_the_request(desk: TestClient) -> None:
 def test_the_api_offers_exactly_the_rights_of_the_core() -> None:
     assert get_args(Right) == RIGHTS
     assert get_args(Jurisdiction) == JURISDICTIONS
+    assert get_args(Status) == STATUSES  # one list of statuses, spelled twice for the schema
 
 
 def test_logs_hold_no_name_email_or_question(

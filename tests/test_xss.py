@@ -518,6 +518,52 @@ def test_question_pages_hold_every_payload_escaped(plain_client: TestClient, pat
         )
 
 
+def test_the_status_page_and_the_requesters_forms_hold_every_payload_escaped(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    key = "xss-support-key-0123456789"
+    policy = Path(assistant.library.default.source)
+    settings = settings_for(
+        policy,
+        tmp_path,
+        PRIVACY_QA_PRIVACY_EMAIL="privacy@example.com",
+        PRIVACY_QA_API_KEYS=key,
+    )
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        for start in range(0, len(PAYLOADS), 10):
+            words = " ".join(PAYLOADS[start : start + 10])
+            body = {"right": "opt_out", "jurisdiction": "ccpa", "name": "Ana Lima"}
+            body.update(email="ana@example.com", details=words, question=words[:500])
+            response = client.post("/api/rights-requests", json=body)
+            assert response.status_code == 201, response.text
+            made = response.json()
+            status_path = made["status_url"].removeprefix("http://testserver")
+            # While it is open, the page holds the withdrawal form; a payload as the status
+            # token on its way back lands in a link, quoted.
+            page = client.get(status_path).text
+            token = re.search(r'name="token" value="([^"]+)"', page)
+            assert token is not None
+            for payload in PAYLOADS[start : start + 10]:
+                refused = client.post(
+                    f"/rights-requests/{made['reference']}/withdraw",
+                    data={"token": token.group(1), "status_token": payload},
+                )
+                assert refused.status_code == 422, payload
+                assert dangers(refused.text) == [], payload
+            # The team's words (a reason, a reply) are shown as text.
+            change = {"status": "denied", "reason": words[:2000], "reply": words}
+            path = f"/api/support/rights-requests/{made['reference']}"
+            assert client.patch(path, json=change, headers=auth).status_code == 200
+            shown = client.get(status_path)
+            assert shown.status_code == 200
+            assert dangers(shown.text) == [], words  # closed: no form left on it either
+            assert f'<dd class="team-message">{escape(words)}</dd>' in shown.text
+        for payload in PAYLOADS:
+            verify = client.get("/rights-requests/verify", params={"token": payload})
+            assert verify.status_code == 404 and dangers(verify.text) == [], payload
+
+
 # -- in the browser -----------------------------------------------------------------------
 
 # What the live DOM holds, checked by the browser itself after the page's scripts ran. The

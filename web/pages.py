@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -13,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from index.policy import Policy
 from qa.assistant import Assistant
+from qa.deadlines import long_date
 from web.deps import AssistantDep
 
 router = APIRouter(include_in_schema=False)
@@ -29,27 +29,6 @@ def templates() -> Environment:
     )
     environment.filters["longdate"] = long_date
     return environment
-
-
-def long_date(value: date | datetime) -> str:
-    """A date as people write it: 5 March 2026 (the same in every locale the server runs in)."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def render_page(name: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from qa.assistant import MAX_QUESTION
-from qa.errors import QAError
+from qa.errors import Conflict, QAError
 from qa.intents import Right
 from qa.mail import check_address, check_header_value
-from qa.requests import Intake, LinkNotValid
+from qa.requests import Intake, LinkNotValid, Resent
+from web.chat import form_tokens
 from web.pages import render_page
 from web.responses import JSONResponse
 from web.schemas import ADDRESS, ONE_LINE, ErrorOut
@@ -21,6 +22,7 @@ from web.services import ServicesDep
 router = APIRouter(tags=["rights requests"])
 
 Jurisdiction = Literal["gdpr", "uk_gdpr", "ccpa", "other"]
+# qa/requests.py STATUSES, spelled out for the schema (tests/test_rights.py holds them equal).
 Status = Literal[
     "received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn"
 ]
@@ -43,6 +45,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
+# The token of the request's status URL: it shows the caller is the requester.
+StatusToken = Annotated[
+    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -134,6 +140,10 @@ class RightsRequestOut(BaseModel):
     extended: bool
     extension_reason: str | None
     reason: str | None = Field(description="Why the request was denied, where it was.")
+    reply: str | None = Field(
+        None,
+        description="The privacy team's message that came with the present status (plain text).",
+    )
     closed_at: str | None
 
 
@@ -172,23 +182,18 @@ def submit_rights_request(
 
 
 @router.get("/api/rights-requests/{reference}", response_model=RightsRequestOut, responses=ERRORS)
-def rights_request_status(
-    reference: str,
-    services: ServicesDep,
-    token: Annotated[
-        str, Query(min_length=1, max_length=200, description="The token from the status URL.")
-    ],
-) -> Response:
+def rights_request_status(reference: str, services: ServicesDep, token: StatusToken) -> Response:
     """The status of a request, for whoever holds its status URL."""
     request = services.rights.status(reference, token)
     return JSONResponse(request.public_dict(), headers=NO_STORE)
 
 
 @router.get("/rights-requests/verify", include_in_schema=False)
-def verify_rights_request(services: ServicesDep, token: str = "") -> Response:
-    """The page the verification link opens: confirms the request once, until it expires."""
+def verify_rights_request(request: Request, services: ServicesDep, token: str = "") -> Response:
+    """The page the verification link opens: confirms the request once, until it expires; an
+    expired link's page offers to send a new one."""
     try:
-        request = services.rights.verify(token[:200])
+        confirmed = services.rights.verify(token[:200])
     except LinkNotValid as exc:
         page = render_page(
             "rights_verify.html",
@@ -197,6 +202,9 @@ def verify_rights_request(services: ServicesDep, token: str = "") -> Response:
             ok=False,
             reason=exc.reason,
             message=exc.message,
+            reference=exc.reference,
+            link=token[:200],
+            form_token=form_tokens(request).issue("rights-resend") if exc.reference else None,
         )
     else:
         services.sender.wake()
@@ -204,7 +212,89 @@ def verify_rights_request(services: ServicesDep, token: str = "") -> Response:
             "rights_verify.html",
             title="Request confirmed",
             ok=True,
-            request=request,
+            request=confirmed,
         )
     page.headers.update(NO_STORE)
     return page
+
+
+class MailLimited(Conflict):
+    """No new verification link: the address had its share of mail for the period."""
+
+    code = "mail_limit"
+    status = 429
+
+
+RESENT_WORDS = {
+    "sent": "A new verification link is on its way to the address the request names.",
+    "confirmed": "The address is confirmed already; nothing more is needed.",
+    "not_needed": "This request needs no confirmation of the address.",
+    "closed": "This request is closed (withdrawn or declined); it needs no confirmation.",
+    "limited": "This address has had as many e-mails from us as we send it in the period "
+    "(PRIVACY_QA_RATE_LIMITS, verify_mail); try again later, or contact the privacy team "
+    "and give the reference.",
+}
+
+
+class ResentOut(BaseModel):
+    """What asking for a new verification link did."""
+
+    reference: str
+    status: Status
+    outcome: Literal["sent", "confirmed", "not_needed", "closed"] = Field(
+        description="sent: a new link was mailed (the old one stops working); confirmed: the "
+        "address is confirmed already; not_needed: this right or status needs no "
+        "confirmation; closed: the request is withdrawn or declined."
+    )
+    message: str
+
+
+def resent_dict(resent: Resent) -> dict[str, Any]:
+    """The API's answer to a resend; a resend beyond the mail limit is a MailLimited (429)."""
+    if resent.outcome == "limited":
+        raise MailLimited(f"token: {RESENT_WORDS['limited']}", "token")
+    return {
+        "reference": resent.request.reference,
+        "status": resent.request.status,
+        "outcome": resent.outcome,
+        "message": RESENT_WORDS[resent.outcome],
+    }
+
+
+LIMITED_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests from this client (rate_limited), or, for a resend, "
+        "the address had its share of mail for the period (mail_limit).",
+    },
+}
+WITHDRAW_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"model": ErrorOut, "description": "The request is closed already (bad_transition)."},
+}
+
+
+@router.post(
+    "/api/rights-requests/{reference}/resend", response_model=ResentOut, responses=LIMITED_ERRORS
+)
+def resend_rights_request_link(
+    reference: str, services: ServicesDep, token: StatusToken
+) -> Response:
+    """Mail a new verification link to the address the request names (within the per-mailbox
+    mail limit), for a request still waiting to be confirmed."""
+    resent = services.rights.resend_verification(reference, token=token)
+    services.sender.wake()
+    return JSONResponse(resent_dict(resent), headers=NO_STORE)
+
+
+@router.post(
+    "/api/rights-requests/{reference}/withdraw",
+    response_model=RightsRequestOut,
+    responses=WITHDRAW_ERRORS,
+)
+def withdraw_rights_request(reference: str, services: ServicesDep, token: StatusToken) -> Response:
+    """Withdraw an open request (status withdrawn); the privacy team is told by mail."""
+    request = services.rights.withdraw(reference, token)
+    services.sender.wake()
+    return JSONResponse(request.public_dict(), headers=NO_STORE)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from qa.assistant import MAX_QUESTION
 from qa.errors import QAError
+from qa.requests import MAX_REPLY
 from qa.retention import erase_requester
 from web.deps import AssistantDep, SettingsDep
 from web.metrics import record_answer
@@ -87,7 +88,8 @@ class SupportRightsRequestListOut(BaseModel):
 
 
 class RightsRequestPatchIn(BaseModel):
-    """A change by the privacy team: a new status (with a reason where needed) and/or a note."""
+    """A change by the privacy team: a new status (with a reason where needed, and a reply to
+    the requester if wanted) and/or an internal note."""
 
     status: Status | None = Field(
         None, description="New status; extended and denied need a reason."
@@ -96,14 +98,26 @@ class RightsRequestPatchIn(BaseModel):
         None, min_length=1, max_length=2000, description="Why (extension or denial)."
     )
     note: str | None = Field(
-        None, min_length=1, max_length=5000, description="An internal note to add."
+        None,
+        min_length=1,
+        max_length=5000,
+        description="An internal note to add; notes never reach the requester.",
+    )
+    reply: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_REPLY,
+        description="The team's message to the requester, in plain text: it goes in the mail "
+        "that tells them of the new status (with their status link) and on their status page. "
+        "Only with a new status.",
+        json_schema_extra=SOME_TEXT,
     )
 
     # Leave a field out rather than send null; the schema says so, says at least one, and says
     # what is checked below: a reason goes with a status, and extended and denied need one.
     model_config = ConfigDict(extra="forbid", json_schema_extra=lambda s: _patch_rules(s))
 
-    @field_validator("status", "reason", "note", mode="before")
+    @field_validator("status", "reason", "note", "reply", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -112,8 +126,10 @@ class RightsRequestPatchIn(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> RightsRequestPatchIn:
-        if self.status is None and self.note is None and self.reason is None:
-            raise ValueError("send at least one of status, reason, note")
+        if self.status is None and self.note is None and self.reason is None and not self.reply:
+            raise ValueError("send at least one of status, reason, note, reply")
+        if self.reply is not None and not self.reply.strip():
+            raise ValueError("reply: write some text, not only spaces")
         return self
 
 
@@ -128,7 +144,7 @@ def _patch_rules(schema: dict[str, Any]) -> None:
             prop["anyOf"] = options
         prop.pop("default", None)
     schema["minProperties"] = 1
-    schema["dependentRequired"] = {"reason": ["status"]}
+    schema["dependentRequired"] = {"reason": ["status"], "reply": ["status"]}
     schema["if"] = {"required": ["status"], "properties": {"status": {"enum": list(NEEDS_REASON)}}}
     schema["then"] = {"required": ["reason"]}
 
@@ -218,7 +234,10 @@ class ErasedOut(BaseModel):
 
     rights_requests: int
     escalations: int
-    mails: int
+    mails: int = Field(description="Mail records emptied (sent or not).")
+    mail_files: int = Field(
+        description="Mail files (.eml, .eml.fernet) deleted from the mail folder; 0 with SMTP."
+    )
 
 
 @router.get("/rights-requests", response_model=SupportRightsRequestListOut)
@@ -246,12 +265,13 @@ def get_rights_request(reference: str, services: ServicesDep) -> Response:
 def update_rights_request(
     reference: str, body: RightsRequestPatchIn, services: ServicesDep
 ) -> Response:
-    """Change the status (extended and denied need a reason) and/or add a note."""
+    """Change the status (extended and denied need a reason; a reply goes to the requester
+    with it) and/or add an internal note."""
     if body.status in NEEDS_REASON and body.reason is None:
         # Even when the request has that status already, as the schema says.
         raise QAError(f"reason: a status of {body.status} needs a reason", "reason")
     updated = services.rights.update(
-        reference, status=body.status, reason=body.reason, note=body.note
+        reference, status=body.status, reason=body.reason, note=body.note, reply=body.reply
     )
     services.sender.wake()
     return JSONResponse(updated.support_dict(), headers=NO_STORE)
