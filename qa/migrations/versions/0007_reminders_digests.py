@@ -4,7 +4,7 @@ The day is the primary key, and the row is written in the same transaction as th
 mail: a second worker, a restart or a cron run on the same day finds the row and sends
 nothing, whatever the timing.
 
-Revision ID: 0007_reminders
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_reminders"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

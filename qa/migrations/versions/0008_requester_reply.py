@@ -3,8 +3,8 @@ status page; kept apart from the internal notes, encrypted like them when a key 
 `mailed_token_hash`: the status token of the latest mail that carried a status link (a status
 mail, a resent verification), which opens the status page alongside the first one.
 
-Revision ID: 0007_requester
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_requester"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
