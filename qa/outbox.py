@@ -79,7 +79,8 @@ class Transport(Protocol):
     """Hands messages to the outside world; raises on failure."""
 
     def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """Send each mail; map its id to None when sent, or to a short error (no addresses)."""
+        """Send each mail; map its id to None when sent, or to a short error (no addresses).
+        A mail left out was not tried (the round ran out of time): it is released as it was."""
         ...
 
     def discard(self, message_ids: Sequence[str]) -> int:
@@ -232,12 +233,16 @@ class Outbox:
         *,
         retry_seconds: float = 5.0,
         channel: str = "mail",
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.transport = transport
         self.sender = sender
         self.retry = timedelta(seconds=retry_seconds)
         self.channel = channel
+        # How long a claim holds its rows: past it, another sender takes them (a crashed
+        # sender's rows wait this long). It must outlast one round of sending.
+        self.lease = lease
         self._mine = outbox.c.channel == channel
 
     def enqueue(
@@ -325,7 +330,7 @@ class Outbox:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids))
-                .values(lease_owner=owner, lease_until=now + LEASE)
+                .values(lease_owner=owner, lease_until=now + self.lease)
             )
             rows = conn.execute(
                 select(outbox.c.id, outbox.c.message_id, outbox.c.recipient, outbox.c.raw)
@@ -356,8 +361,13 @@ class Outbox:
             erased_meanwhile: list[str] = []
             with self.store.transaction() as conn:
                 for mail in mails:
-                    error = results.get(mail.id, "not attempted")
                     mine = (outbox.c.id == mail.id) & (outbox.c.lease_owner == mail.lease_owner)
+                    if mail.id not in results:  # not tried: free for the next round at once
+                        conn.execute(
+                            update(outbox).where(mine).values(lease_owner=None, lease_until=None)
+                        )
+                        continue
+                    error = results[mail.id]
                     if (
                         error is None
                         and conn.execute(

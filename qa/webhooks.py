@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -76,15 +76,31 @@ class WebhookTransport:
         self.secret = secret
         self.timeout = timeout
 
+    @property
+    def lease(self) -> timedelta:
+        """What a claim must cover: a round (`round_seconds`), then the last POST's connect,
+        write and read, each bounded by the timeout, and a margin."""
+        return timedelta(seconds=self.round_seconds + 4 * self.timeout)
+
+    @property
+    def round_seconds(self) -> float:
+        """No new POST is started after this long in one round: the lease, which a crashed
+        sender's rows wait out, can then be a few timeouts rather than minutes."""
+        return 2 * self.timeout
+
     def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
         """Deliver each row; an endpoint that timed out or refused is not tried again this
-        round, so one hung endpoint costs one timeout per round, not one per event."""
+        round, so one hung endpoint costs one timeout per round, not one per event. Rows left
+        when the round's time is up are left out of the answer (released, not failed)."""
         if not self.secret:  # rows queued before the secret was unset wait for it
             return {mail.id: "PRIVACY_QA_WEBHOOK_SECRET not set" for mail in mails}
         results: dict[int, str | None] = {}
         broken: dict[str, str] = {}
+        ends = time.monotonic() + self.round_seconds
         with httpx2.Client(timeout=self.timeout, follow_redirects=False) as client:
             for mail in mails:
+                if results and time.monotonic() > ends:
+                    break
                 url = mail.recipient
                 if url in broken:
                     results[mail.id] = broken[url]
@@ -133,12 +149,14 @@ class Webhooks:
         retry_seconds: float = 5.0,
     ) -> None:
         self.urls = tuple(urls)
+        transport = WebhookTransport(secret, timeout)
         self.outbox = Outbox(
             store,
-            WebhookTransport(secret, timeout),
+            transport,
             USER_AGENT,
             retry_seconds=retry_seconds,
             channel=CHANNEL,
+            lease=transport.lease,
         )
 
     def emit(

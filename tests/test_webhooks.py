@@ -3,8 +3,10 @@ receiver get it on retry with the same webhook-id; two endpoints; settings; no U
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +23,7 @@ from qa.cli import main
 from qa.errors import SettingsError
 from qa.settings import Settings
 from qa.store import outbox
-from qa.webhooks import sign
+from qa.webhooks import sign, webhook_id_of
 from tests.casework import (
     API_KEY,
     MailSink,
@@ -31,6 +33,7 @@ from tests.casework import (
     wait_for,
 )
 from tests.receiver import SECRET, Receiver, receiving
+from tests.servers import KEY, Reply, Server, Submission, call, post, submissions, submit_all
 from web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -323,3 +326,114 @@ def test_webhook_urls_are_listed_once_each_and_the_secret_is_never_shown() -> No
     assert settings.webhook_url == ("https://a.example.com/h", "http://b.example.com:8080/h")
     assert settings.shown("webhook_secret") == "(set)"
     assert Settings.from_env(settings.to_environ()) == settings
+
+
+# -- kill -9 of a real two-worker server between commit and delivery -----------------------
+
+KILL_SUBMISSIONS = 60
+KILL_AFTER = 30
+
+
+@pytest.fixture()
+def servers() -> Iterator[list[Server]]:
+    """The servers a test starts; every one is killed at the end."""
+    started: list[Server] = []
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.kill()
+
+
+def committed_events(settings: Settings) -> tuple[dict[str, str], int]:
+    """webhook-id -> event type of every webhook row, and how many rows are leased, read
+    with a fresh engine."""
+    engine = sa.create_engine(settings.database_url or "")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(outbox.c.message_id, outbox.c.kind, outbox.c.lease_until).where(
+                    outbox.c.channel == "webhook"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    leased = sum(row.lease_until is not None for row in rows)
+    return {webhook_id_of(row.message_id): row.kind for row in rows}, leased
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["refuse", "hang"])
+def test_kill_9_between_commit_and_delivery_loses_no_event(
+    tmp_path: Path, database_url: str, smtp: MailSink, servers: list[Server], fault: str
+) -> None:
+    # Until after the kill the receiver refuses every POST (not listening), or takes it and
+    # never answers (each POST times out, one per round: the others wait their turn).
+    receiver = Receiver(hang=True)
+    if fault == "hang":
+        receiver.start()
+    settings = hook_settings(tmp_path, database_url, smtp, receiver.url, encryption_key=(KEY,))
+    server = Server(settings, tmp_path / "server.log")
+    servers.append(server)
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        # Changes of each kind, acknowledged: requests, escalations, the team verifying some.
+        first = submit_all(server.url, submissions(10, "first"), 4)
+        references = [reply.body["reference"] for reply in first.values()]
+        assert all(reply.status == 201 for reply in first.values())
+        for i in range(5):
+            assert post(server.url + "/api/escalations", {"question": f"who? {i}"}).status == 201
+        for reference in references:
+            url = f"{server.url}/api/support/rights-requests/{reference}"
+            assert call("PATCH", url, {"status": "verified"}, auth).status == 200
+        # Then a burst, and the kill in the middle of it.
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+
+        def record(item: Submission, reply: Reply) -> None:
+            if reply.status == 201:
+                with lock:
+                    acknowledged.append(reply.body["reference"])
+
+        with ThreadPoolExecutor(1) as background:
+            batch = submissions(KILL_SUBMISSIONS, "burst")
+            run = background.submit(submit_all, server.url, batch, 8, record)
+            wait_for(lambda: len(acknowledged) >= KILL_AFTER, timeout=120, what="first 201s")
+            server.kill()
+            run.result()
+        # Every change that committed has its event, none delivered.
+        sent, leased = committed_events(settings)
+        assert receiver.delivered() == []
+        if fault == "hang":
+            assert receiver.hits, "no POST was held before the kill"
+        assert len(sent) >= 10 + 5 + 10 + len(acknowledged)  # more: 201s the kill cut off
+        assert Counter(sent.values())["rights_request.verified"] == 10
+
+        receiver.hang = False
+        receiver.release()
+        if fault == "refuse":
+            receiver.start()
+        restarted = Server(settings, tmp_path / "server.log")
+        servers.append(restarted)
+
+        def all_arrived() -> bool:
+            return {hit.webhook_id for hit in receiver.delivered()} >= set(sent)
+
+        wait_for(all_arrived, timeout=120, what="every event after the restart")
+        delivered = receiver.delivered()
+    finally:
+        receiver.stop()
+    for hit in delivered:
+        assert hit.event["type"] == sent[hit.webhook_id]  # verified, and the event committed
+    arrived = Counter(hit.webhook_id for hit in delivered)
+    lost = set(sent) - set(arrived)
+    assert not lost
+    duplicates = sum(count - 1 for count in arrived.values())
+    backend = sa.make_url(database_url).get_backend_name()
+    held = sum(hit.status == 0 for hit in receiver.hits)
+    print(
+        f"\nwebhooks, kill -9, receiver {fault} ({backend}): {len(sent)} events committed "
+        f"({len(acknowledged)} of {KILL_SUBMISSIONS} burst requests acknowledged before the "
+        f"kill; {leased} rows leased by the killed server; {held} POSTs held unanswered); "
+        f"after the restart {len(arrived)} delivered, {len(lost)} lost, {duplicates} twice"
+    )
