@@ -34,6 +34,7 @@ from tests.casework import (
 )
 from tests.receiver import SECRET, Receiver, receiving
 from tests.servers import KEY, Reply, Server, Submission, call, post, submissions, submit_all
+from tests.test_metrics import TOKEN, label, scrape
 from web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -441,3 +442,28 @@ def test_kill_9_between_commit_and_delivery_loses_no_event(
         f"kill; {leased} rows leased by the killed server; {held} POSTs held unanswered); "
         f"after the restart {len(arrived)} delivered, {len(lost)} lost, {duplicates} twice"
     )
+
+
+def test_metrics_show_webhook_deliveries_waiting_for_a_refusing_endpoint(
+    tmp_path: Path, smtp: MailSink, assistant: Assistant
+) -> None:
+    down = Receiver()
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = hook_settings(tmp_path, database, smtp, down.url, metrics_token=TOKEN)
+    with TestClient(create_app(settings, assistant=assistant)) as desk:
+        assert scrape(desk)[("privacy_qa_webhooks_pending", label())] == 0
+        desk.post("/api/escalations", json={"question": "who?"})
+        wait_for(lambda: deliveries(desk)[0].attempts >= 1, what="a refused try")
+        smtp.wait(1)
+        wait_for(lambda: casework_of(desk).outbox.count("pending") == 0, what="the mail's mark")
+        waiting = scrape(desk)
+        assert waiting[("privacy_qa_webhooks_pending", label())] == 1
+        assert waiting[("privacy_qa_webhooks_oldest_pending_age_seconds", label())] >= 0
+        assert waiting[("privacy_qa_outbox_pending", label())] == 0  # mail is counted apart
+        down.start()
+        try:
+            down.wait(1)
+            wait_for(lambda: deliveries(desk)[0].status == "sent", what="the mark")
+        finally:
+            down.stop()
+        assert scrape(desk)[("privacy_qa_webhooks_pending", label())] == 0
