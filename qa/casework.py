@@ -12,6 +12,7 @@ from qa.outbox import Outbox, transport_for
 from qa.requests import RightsRequests
 from qa.settings import Settings
 from qa.store import Store, open_store
+from qa.webhooks import Webhooks, webhooks_for
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Casework:
     outbox: Outbox
     rights: RightsRequests
     escalations: Escalations
+    webhooks: Webhooks
     owns_store: bool
 
     def close(self) -> None:
@@ -58,6 +60,7 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         settings.mail_from,
         retry_seconds=settings.mail_retry_seconds,
     )
+    webhooks = webhooks_for(settings, store)
     rights = RightsRequests(
         store,
         outbox,
@@ -65,8 +68,14 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         privacy_email=privacy_email,
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
         mail_limit=limit_named(settings.rate_limits, "verify_mail"),
+        webhooks=webhooks,
     )
     escalations = Escalations(
-        store, outbox, assistant, public_url=settings.public_url, privacy_email=privacy_email
+        store,
+        outbox,
+        assistant,
+        public_url=settings.public_url,
+        privacy_email=privacy_email,
+        webhooks=webhooks,
     )
-    return Casework(store, outbox, rights, escalations, owns_store)
+    return Casework(store, outbox, rights, escalations, webhooks, owns_store)

@@ -96,6 +96,8 @@ def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
             args.reference, status=args.status, reason=args.reason, note=args.note, reply=args.reply
         )
         delivery = casework.outbox.deliver_due()
+        # The server's sender would post it within seconds; this is at once.
+        casework.webhooks.outbox.deliver_due()
     finally:
         casework.close()
     print(f"{request.reference}: {request.status}, due {request.due_at.isoformat()}")
@@ -140,7 +142,8 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
-    """List mail not yet delivered; --retry-now sends it all now; --read prints a mail file."""
+    """List mail and webhook deliveries not yet delivered; --retry-now sends them all now;
+    --read prints a mail file."""
     if args.read:
         transport = transport_for(settings)
         if not isinstance(transport, FileTransport):
@@ -149,19 +152,21 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     casework = _casework(settings)
     try:
+        boxes = (casework.outbox, casework.webhooks.outbox)
         if args.retry_now:
-            delivery = casework.outbox.retry_now()
-            print(f"sent {delivery.sent}, failed {delivery.failed}")
-        pending = casework.outbox.pending()
+            for box in boxes:
+                delivery = box.retry_now()
+                print(f"{box.channel}: sent {delivery.sent}, failed {delivery.failed}")
+        mail, hooks = (box.pending() for box in boxes)
     finally:
         casework.close()
-    for mail in pending:
+    for item in (*mail, *hooks):
         print(
-            f"{mail.reference:<16} {mail.kind:<13} tries {mail.attempts:<3} "
-            f"next {mail.next_attempt_at.isoformat(timespec='seconds')}  "
-            f"{mail.last_error or ''}  {mail.message_id}"
+            f"{item.reference:<16} {item.kind:<13} tries {item.attempts:<3} "
+            f"next {item.next_attempt_at.isoformat(timespec='seconds')}  "
+            f"{item.last_error or ''}  {item.message_id}"
         )
-    print(f"{len(pending)} mail(s) pending")
+    print(f"{len(mail)} mail(s) pending, {len(hooks)} webhook delivery(ies) pending")
     return 0
 
 
@@ -251,8 +256,10 @@ def add_commands(commands: Any) -> None:
     reminders.add_argument("--json", action="store_true", help="print JSON")
     reminders.set_defaults(run=cmd_reminders)
 
-    outbox = commands.add_parser("outbox", help="mail not yet delivered")
-    outbox.add_argument("--retry-now", action="store_true", help="send every pending mail now")
+    outbox = commands.add_parser("outbox", help="mail and webhook deliveries not yet delivered")
+    outbox.add_argument(
+        "--retry-now", action="store_true", help="send every pending mail and webhook now"
+    )
     outbox.add_argument(
         "--read",
         type=Path,

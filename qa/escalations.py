@@ -15,6 +15,7 @@ from qa.errors import NoPrivacyMailbox, QAError
 from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
 from qa.store import Store, email_hash, escalations, run_idempotent, utcnow
+from qa.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,11 @@ class Escalations:
         *,
         public_url: str,
         privacy_email: str | None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
+        self.webhooks = webhooks
         self.assistant = assistant
         self.public_url = public_url.rstrip("/")
         self.privacy_email = privacy_email
@@ -151,6 +154,8 @@ class Escalations:
                 date=when,
             )
             self.outbox.enqueue(conn, message, "escalation", reference)
+            if self.webhooks is not None:
+                self.webhooks.emit(conn, "escalation.created", {"reference": reference}, when)
             log.info("escalation %s received", reference)
             return 201, {"reference": reference, "received_at": when.isoformat()}
 

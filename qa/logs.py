@@ -77,6 +77,10 @@ def log_config(level: str = "info", fmt: str = "json") -> dict[str, Any]:
             "uvicorn.error": {"level": upper},
             # alembic announces each of its plugins at info on every start.
             "alembic.runtime.plugins": {"level": "WARNING"},
+            # httpx logs each webhook POST with its URL, which may hold the tool's token;
+            # the outbox records each failure (the class name only) instead.
+            "httpx2": {"level": "WARNING"},
+            "httpcore2": {"level": "WARNING"},
             # uvicorn's access log writes client addresses and raw paths: ours replaces it.
             "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         },

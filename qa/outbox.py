@@ -7,6 +7,9 @@ them, and marks each one sent; a failed mail is tried again after a back-off tha
 an hour. Each mail has one Message-ID for life, so in the one case a mail can go twice (the
 sender dies between the SMTP server's acceptance and the mark), the receiver sees a duplicate
 of the same message, not a second message.
+
+Webhook deliveries (qa/webhooks.py) are rows of the same table on another `channel`: the same
+claim, lease, back-off and marks, through another transport, by a sender of their own.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class OutgoingMail:
 
 @dataclass(frozen=True)
 class PendingMail:
-    """A mail not yet delivered, as `privacy-qa outbox` lists it (no addresses)."""
+    """A mail (or webhook delivery) not yet delivered, as `privacy-qa outbox` lists it (no
+    addresses)."""
 
     message_id: str
     kind: str
@@ -60,6 +64,7 @@ class PendingMail:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+    channel: str = "mail"
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class Transport(Protocol):
     """Hands messages to the outside world; raises on failure."""
 
     def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """Send each mail; map its id to None when sent, or to a short error (no addresses)."""
+        """Send each mail; map its id to None when sent, or to a short error (no addresses).
+        A mail left out was not tried (the round ran out of time): it is released as it was."""
         ...
 
     def discard(self, message_ids: Sequence[str]) -> int:
@@ -216,7 +222,8 @@ def transport_for(settings: Settings) -> Transport:
 
 
 class Outbox:
-    """Stores mail with its request and delivers it, with retries and exponential back-off."""
+    """Stores mail with its request and delivers it, with retries and exponential back-off.
+    `channel` names the rows this outbox writes and delivers (mail, or webhook)."""
 
     def __init__(
         self,
@@ -225,11 +232,18 @@ class Outbox:
         sender: str,
         *,
         retry_seconds: float = 5.0,
+        channel: str = "mail",
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.transport = transport
         self.sender = sender
         self.retry = timedelta(seconds=retry_seconds)
+        self.channel = channel
+        # How long a claim holds its rows: past it, another sender takes them (a crashed
+        # sender's rows wait this long). It must outlast one round of sending.
+        self.lease = lease
+        self._mine = outbox.c.channel == channel
 
     def enqueue(
         self,
@@ -241,23 +255,45 @@ class Outbox:
     ) -> str:
         """Add a mail in the caller's transaction; it is sent only if that transaction commits.
         `mailbox` (a `mailbox_hash`) counts it against the limit of mail to one mailbox."""
-        now = utcnow()
         message_id = str(message["Message-ID"])
+        self.add(
+            conn,
+            message_id,
+            kind,
+            reference,
+            _envelope_recipient(message),
+            message.as_bytes().decode("utf-8"),
+            mailbox,
+        )
+        return message_id
+
+    def add(
+        self,
+        conn: Connection,
+        message_id: str,
+        kind: str,
+        reference: str,
+        recipient: str,
+        raw: str,
+        mailbox: str | None = None,
+    ) -> None:
+        """Add one delivery of this outbox's channel in the caller's transaction, due now."""
+        now = utcnow()
         conn.execute(
             outbox.insert().values(
                 message_id=message_id,
                 kind=kind,
                 reference=reference,
-                recipient=self.store.cipher.seal(_envelope_recipient(message)),
-                raw=self.store.cipher.seal(message.as_bytes().decode("utf-8")),
+                recipient=self.store.cipher.seal(recipient),
+                raw=self.store.cipher.seal(raw),
                 status="pending",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
                 mailbox_hash=mailbox,
+                channel=self.channel,
             )
         )
-        return message_id
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait before try number `attempts` + 1: doubling from the first delay, at most 1 h."""
@@ -268,7 +304,8 @@ class Outbox:
         now = now or utcnow()
         owner = uuid.uuid4().hex
         due = (
-            (outbox.c.status == "pending")
+            self._mine
+            & (outbox.c.status == "pending")
             & (outbox.c.next_attempt_at <= now)
             & or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
         )
@@ -293,7 +330,7 @@ class Outbox:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids))
-                .values(lease_owner=owner, lease_until=now + LEASE)
+                .values(lease_owner=owner, lease_until=now + self.lease)
             )
             rows = conn.execute(
                 select(outbox.c.id, outbox.c.message_id, outbox.c.recipient, outbox.c.raw)
@@ -324,8 +361,13 @@ class Outbox:
             erased_meanwhile: list[str] = []
             with self.store.transaction() as conn:
                 for mail in mails:
-                    error = results.get(mail.id, "not attempted")
                     mine = (outbox.c.id == mail.id) & (outbox.c.lease_owner == mail.lease_owner)
+                    if mail.id not in results:  # not tried: free for the next round at once
+                        conn.execute(
+                            update(outbox).where(mine).values(lease_owner=None, lease_until=None)
+                        )
+                        continue
+                    error = results[mail.id]
                     if (
                         error is None
                         and conn.execute(
@@ -371,7 +413,7 @@ class Outbox:
             if erased_meanwhile:
                 self.transport.discard(erased_meanwhile)
             if failed:
-                log.warning("outbox: %d mail(s) not delivered; will retry", failed)
+                log.warning("outbox: %d %s(s) not delivered; will retry", failed, self.channel)
                 # One failing round is enough: the rest waits for its back-off.
                 return Delivery(sent, failed)
 
@@ -380,12 +422,18 @@ class Outbox:
         with self.store.read() as conn:
             rows = conn.execute(
                 select(outbox)
-                .where(outbox.c.status == "pending")
+                .where(self._mine, outbox.c.status == "pending")
                 .order_by(outbox.c.next_attempt_at, outbox.c.id)
             ).all()
         return [
             PendingMail(
-                r.message_id, r.kind, r.reference, r.attempts, r.next_attempt_at, r.last_error
+                r.message_id,
+                r.kind,
+                r.reference,
+                r.attempts,
+                r.next_attempt_at,
+                r.last_error,
+                r.channel,
             )
             for r in rows
         ]
@@ -395,7 +443,9 @@ class Outbox:
         with self.store.read() as conn:
             return int(
                 conn.execute(
-                    select(func.count()).select_from(outbox).where(outbox.c.status == status)
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(self._mine, outbox.c.status == status)
                 ).scalar_one()
             )
 
@@ -403,7 +453,9 @@ class Outbox:
         """When the next pending mail is due, or None when nothing is pending."""
         with self.store.read() as conn:
             value: datetime | None = conn.execute(
-                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+                select(func.min(outbox.c.next_attempt_at)).where(
+                    self._mine, outbox.c.status == "pending"
+                )
             ).scalar_one_or_none()
         return value
 
@@ -412,7 +464,7 @@ class Outbox:
         with self.store.read() as conn:
             count, oldest = conn.execute(
                 select(func.count(), func.min(outbox.c.created_at)).where(
-                    outbox.c.status == "pending"
+                    self._mine, outbox.c.status == "pending"
                 )
             ).one()
         return int(count), oldest
@@ -422,7 +474,9 @@ class Outbox:
         now = utcnow()
         with self.store.transaction() as conn:
             conn.execute(
-                update(outbox).where(outbox.c.status == "pending").values(next_attempt_at=now)
+                update(outbox)
+                .where(self._mine, outbox.c.status == "pending")
+                .values(next_attempt_at=now)
             )
         return self.deliver_due()
 
@@ -434,57 +488,68 @@ def _envelope_recipient(message: EmailMessage) -> str:
 
 
 class Sender:
-    """The background sender of a server process: delivers when woken, and every few seconds."""
+    """The background sender of a server process: one loop per outbox (mail, webhooks), each
+    in its own thread so that a slow receiver on one never holds up the other; each delivers
+    when woken, and every few seconds."""
 
-    def __init__(self, outbox: Outbox, idle_seconds: float = IDLE_POLL_SECONDS) -> None:
-        self.outbox = outbox
+    def __init__(self, *outboxes: Outbox, idle_seconds: float = IDLE_POLL_SECONDS) -> None:
+        self.outboxes = outboxes
         self.idle_seconds = idle_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._wakes: list[asyncio.Event] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
+    @property
+    def outbox(self) -> Outbox:
+        """The first outbox (the mail's)."""
+        return self.outboxes[0]
+
     def start(self) -> None:
-        """Start the sending loop on the running event loop."""
+        """Start the sending loops on the running event loop."""
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
         self._stopping = False
-        self._task = self._loop.create_task(self._run())
+        self._wakes = [asyncio.Event() for _ in self.outboxes]
+        self._tasks = [
+            self._loop.create_task(self._run(box, wake))
+            for box, wake in zip(self.outboxes, self._wakes, strict=True)
+        ]
 
     def wake(self) -> None:
         """Ask for a round of sending now (callable from any thread)."""
-        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        if self._loop is not None and not self._loop.is_closed():
+            for wake in self._wakes:
+                self._loop.call_soon_threadsafe(wake.set)
 
     async def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current round; mail left pending is sent by the next sender."""
-        if self._task is None or self._wake is None:
+        """Stop after the current rounds; what is left pending is sent by the next sender."""
+        if not self._tasks:
             return
-        # The round runs in a thread that cannot be cancelled; it is let finish so that it
+        # A round runs in a thread that cannot be cancelled; it is let finish so that it
         # does not touch the store after the store is closed.
         self._stopping = True
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
         try:
-            await asyncio.wait_for(self._task, timeout)
+            await asyncio.wait_for(asyncio.gather(*self._tasks), timeout)
         except TimeoutError:
             log.warning("outbox: sender did not stop within %s s", timeout)
-        self._task = None
+        self._tasks = []
 
-    async def _run(self) -> None:
-        assert self._wake is not None
+    async def _run(self, box: Outbox, wake: asyncio.Event) -> None:
         while not self._stopping:
-            self._wake.clear()
-            wait = await asyncio.to_thread(self._round)
+            wake.clear()
+            wait = await asyncio.to_thread(self._round, box)
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await asyncio.wait_for(wake.wait(), timeout=wait)
 
-    def _round(self) -> float:
+    def _round(self, box: Outbox) -> float:
         """Deliver what is due; the seconds until the soonest retry (at most the idle poll)."""
         try:
-            self.outbox.deliver_due()
-            soonest = self.outbox.soonest()
+            box.deliver_due()
+            soonest = box.soonest()
         except Exception as exc:  # a database hiccup must not end the sender
             log.warning("outbox: sending round failed (%s); will retry", type(exc).__name__)
             return self.idle_seconds

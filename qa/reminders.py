@@ -46,6 +46,7 @@ from qa.periodic import Periodic
 from qa.requests import CLOSED, JURISDICTION_LABELS, allowed_next
 from qa.settings import Settings
 from qa.store import Store, reminder_digests, rights_requests, utcnow
+from qa.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +204,19 @@ class Sent:
 class Reminders:
     """The digest desk: finds what is due and queues privacy@'s one digest of the day."""
 
-    def __init__(self, store: Store, outbox: Outbox, privacy_email: str | None, days: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        privacy_email: str | None,
+        days: int,
+        webhooks: Webhooks | None = None,
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.privacy_email = privacy_email
         self.days = days
+        self.webhooks = webhooks  # reminder.due goes with the digest, in its transaction
 
     def due(self, day: date) -> Digest:
         """What is due on `day`."""
@@ -243,6 +252,10 @@ class Reminders:
             if not digest.items:
                 return None
             message_id = enqueue_digest(conn, self.outbox, self.privacy_email, digest, now)
+            if message_id is not None and self.webhooks is not None:
+                # References and dates only, as in the digest: nothing about the requesters.
+                reference = f"DIGEST-{day.isoformat()}"
+                self.webhooks.emit(conn, "reminder.due", digest.to_dict(), now, reference=reference)
         if message_id is None:
             return None
         log.info("reminders: digest for %s queued (%d item(s))", day.isoformat(), digest.items)
@@ -252,7 +265,11 @@ class Reminders:
 def reminders_for(casework: Casework, settings: Settings) -> Reminders:
     """The digest desk over a casework desk, with PRIVACY_QA_REMINDER_DAYS."""
     return Reminders(
-        casework.store, casework.outbox, casework.rights.privacy_email, settings.reminder_days
+        casework.store,
+        casework.outbox,
+        casework.rights.privacy_email,
+        settings.reminder_days,
+        casework.webhooks,
     )
 
 

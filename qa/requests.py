@@ -27,6 +27,7 @@ from qa.store import (
     token_hash,
     utcnow,
 )
+from qa.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,16 @@ class RightsRequest:
             "closed_at": _iso(self.closed_at),
         }
 
+    def event_data(self) -> dict[str, Any]:
+        """What a webhook tells of the request: the reference and fields that name no one."""
+        return {
+            "reference": self.reference,
+            "right": self.right,
+            "jurisdiction": self.jurisdiction,
+            "status": self.status,
+            "due_at": self.due_at.isoformat(),
+        }
+
     def support_dict(self) -> dict[str, Any]:
         """What the privacy team sees."""
         return {
@@ -233,9 +244,11 @@ class RightsRequests:
         privacy_email: str | None,
         verification_ttl: timedelta = timedelta(hours=72),
         mail_limit: Limit | None = None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
+        self.webhooks = webhooks
         self.public_url = public_url.rstrip("/")
         self.privacy_email = privacy_email
         self.verification_ttl = verification_ttl
@@ -300,6 +313,7 @@ class RightsRequests:
         else:
             self._mail_acknowledgement(conn, request, status_url, mailbox)
             self._mail_privacy_team(conn, request)
+        self._emit(conn, "rights_request.created", request, now)
         log.info("rights request %s received (%s)", reference, intake.right)
         return {
             **request.public_dict(),
@@ -576,6 +590,9 @@ class RightsRequests:
         updated = self._load(conn, request.reference)
         if changing:
             self._announce(conn, updated, by, now)
+            # One event per change: becoming verified is `verified`, whoever confirmed it.
+            kind = "verified" if updated.status == "verified" else "status_changed"
+            self._emit(conn, f"rights_request.{kind}", updated, now, previous_status=request.status)
         return updated
 
     def _announce(self, conn: Connection, request: RightsRequest, by: str, now: datetime) -> None:
@@ -631,6 +648,12 @@ class RightsRequests:
         return values
 
     # -- rows and mail -------------------------------------------------------------------
+
+    def _emit(
+        self, conn: Connection, type: str, request: RightsRequest, now: datetime, **more: str
+    ) -> None:
+        if self.webhooks is not None:
+            self.webhooks.emit(conn, type, {**request.event_data(), **more}, now)
 
     def _load(self, conn: Connection, reference: str) -> RightsRequest:
         row = conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -201,6 +203,47 @@ def _networks(value: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+def _webhook_urls(value: str) -> tuple[str, ...]:
+    urls = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(
+                f"{item!r} is not an http(s) URL; list the support tool's endpoints such as "
+                "https://support.example.com/hooks/privacy (comma-separated for several)"
+            )
+        urls.append(item)
+    return tuple(dict.fromkeys(urls))  # one delivery per endpoint, however often it is listed
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+_MAKE_WEBHOOK_SECRET = (
+    'make one with `python -c "import base64, os; '
+    "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`"
+)
+
+
+def _webhook_secret(value: str) -> str:
+    """The Standard Webhooks form: whsec_ and the base64 of 24 to 64 random bytes."""
+    if not value.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError(
+            f"must start with whsec_ (the Standard Webhooks form); {_MAKE_WEBHOOK_SECRET}"
+        )
+    try:
+        key = base64.b64decode(value.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ValueError(
+            f"the part after whsec_ must be base64 (A-Z a-z 0-9 + / =); {_MAKE_WEBHOOK_SECRET}"
+        ) from None
+    if not 24 <= len(key) <= 64:
+        raise ValueError(
+            f"the key after whsec_ must be 24 to 64 bytes, not {len(key)}; {_MAKE_WEBHOOK_SECRET}"
+        )
+    return value
+
+
 def _setting(
     default: Any, help: str, parse: Callable[[str], Any] = str, *, secret: bool = False
 ) -> Any:
@@ -345,6 +388,32 @@ class Settings:
         "First retry delay of a mail that failed; it doubles with each try, up to one hour.",
         _positive_float,
     )
+    webhook_url: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated http(s) URLs of the support tool's webhook endpoints: each is POSTed "
+        "every event (rights_request.created, .verified, .status_changed, escalation.created, "
+        "...), signed per Standard Webhooks. Default: none, no webhooks.",
+        _webhook_urls,
+    )
+    webhook_secret: str = _setting(
+        "",
+        "The webhooks' signing secret, whsec_ and base64 of 24 to 64 random bytes (Standard "
+        "Webhooks); needed when PRIVACY_QA_WEBHOOK_URL is set.",
+        _webhook_secret,
+        secret=True,
+    )
+    webhook_timeout_seconds: float = _setting(
+        15.0,
+        "Seconds to wait for a webhook endpoint to answer; no 2xx by then and the event is "
+        "sent again later (with the same webhook-id).",
+        _positive_float,
+    )
+    webhook_retry_seconds: float = _setting(
+        5.0,
+        "First retry delay of a webhook delivery that failed; it doubles with each try, up to "
+        "one hour, and tries go on until the endpoint answers 2xx.",
+        _positive_float,
+    )
     encryption_key: tuple[str, ...] = _setting(
         (),
         "Fernet keys (comma-separated, newest first) to encrypt personal data at rest: "
@@ -406,6 +475,15 @@ class Settings:
         secret=True,
     )
 
+    def __post_init__(self) -> None:
+        # Unsigned events could not be told from anyone else's POST: no URL without a secret.
+        if self.webhook_url and not self.webhook_secret:
+            raise SettingsError(
+                "PRIVACY_QA_WEBHOOK_URL is set but PRIVACY_QA_WEBHOOK_SECRET is not; set the "
+                f"secret the support tool verifies the events with ({_MAKE_WEBHOOK_SECRET})",
+                PREFIX + "WEBHOOK_SECRET",
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Settings from an environment mapping; a bad value raises SettingsError naming it."""
@@ -418,7 +496,9 @@ class Settings:
             try:
                 values[f.name] = f.metadata["parse"](raw.strip())
             except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}; fix or unset {name}", name) from exc
+                # A secret's value is not repeated: the message may end up in a log.
+                shown = "(hidden)" if f.metadata["secret"] else repr(raw)
+                raise SettingsError(f"{name}={shown}: {exc}; fix or unset {name}", name) from exc
         return cls(**values)
 
     def with_values(self, **changes: Any) -> Settings:

@@ -197,8 +197,11 @@ outbox = Table(
     # Mail to a requester, and the team's notice about one: the hash of the normalised mailbox,
     # which counts that mailbox's mail for the limit (qa/requests.py) without an address.
     Column("mailbox_hash", String(64)),
+    # mail, or webhook (one event for one endpoint; qa/webhooks.py): each has its own sender.
+    Column("channel", String(16), nullable=False, server_default="mail"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_mailbox_created", "mailbox_hash", "created_at"),
+    Index("ix_outbox_channel_status_next", "channel", "status", "next_attempt_at"),
 )
 
 # Off unless PRIVACY_QA_QUESTION_LOG_DAYS is set: redacted questions (qa/questions.py), the day

@@ -79,8 +79,10 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def exposition(self, outbox: Any | None, reminders: Reminders | None = None) -> bytes:
-        """Every metric, in the Prometheus text format."""
+    def exposition(
+        self, outbox: Any | None, reminders: Reminders | None = None, webhooks: Any | None = None
+    ) -> bytes:
+        """Every metric, in the Prometheus text format (`webhooks`: the webhook outbox)."""
         scrape = CollectorRegistry()
         if self.directory:
             multiprocess.MultiProcessCollector(scrape, path=self.directory)  # type: ignore[no-untyped-call]
@@ -90,6 +92,8 @@ class Metrics:
             scrape.register(_OutboxCollector(outbox))
         if reminders is not None:
             scrape.register(_DeadlineCollector(reminders))
+        if webhooks is not None:
+            scrape.register(_OutboxCollector(webhooks, "webhooks", "webhook deliveries"))
         return generate_latest(scrape)
 
 
@@ -116,24 +120,29 @@ class _Collected(Collector):
 
 
 class _OutboxCollector(Collector):
-    """The outbox's depth and the age of its oldest pending mail, read at each scrape."""
+    """The outbox's depth and the age of its oldest pending mail (or webhook delivery), read
+    at each scrape."""
 
-    def __init__(self, outbox: Any) -> None:
+    def __init__(self, outbox: Any, name: str = "outbox", what: str = "mails") -> None:
         self.outbox = outbox
+        self.name = name
+        self.what = what
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Two gauges, or none if the database cannot be read just now."""
         try:
             pending, oldest = self.outbox.backlog()
         except Exception as exc:  # a scrape must not fail because the database is away
-            log.warning("metrics: outbox not readable (%s)", type(exc).__name__)
+            log.warning("metrics: %s not readable (%s)", self.name, type(exc).__name__)
             return
         yield GaugeMetricFamily(
-            "privacy_qa_outbox_pending", "Mails waiting to be delivered.", value=pending
+            f"privacy_qa_{self.name}_pending",
+            f"{self.what.capitalize()} waiting to be delivered.",
+            value=pending,
         )
         yield GaugeMetricFamily(
-            "privacy_qa_outbox_oldest_pending_age_seconds",
-            "Age of the oldest mail waiting to be delivered (0 when none waits).",
+            f"privacy_qa_{self.name}_oldest_pending_age_seconds",
+            f"Age of the oldest of the {self.what} waiting to be delivered (0 when none waits).",
             value=_age(oldest),
         )
 
@@ -208,7 +217,9 @@ def metrics(request: Request, refusal: MetricsRefusal) -> Response:
         return refusal
     services = getattr(request.app.state, "services", None)
     body = request.app.state.metrics.exposition(
-        services.outbox if services else None, services.reminders if services else None
+        services.outbox if services else None,
+        services.reminders if services else None,
+        services.casework.webhooks.outbox if services else None,
     )
     # The classic text format, which every Prometheus reads (our names need no escaping).
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

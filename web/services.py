@@ -107,7 +107,7 @@ def casework_lifespan(
             log.warning(line)
         services = Services(
             casework,
-            Sender(casework.outbox),
+            Sender(casework.outbox, casework.webhooks.outbox),
             FeedbackCounts(casework.store),
             examples,
             teacher,
