@@ -150,8 +150,17 @@ def test_every_event_arrives_once_signed_and_names_no_one(
 
 
 def test_the_days_digest_sends_one_reminder_due_naming_references_only(
-    hooked: TestClient, receiver: Receiver
+    tmp_path: Path, database_url: str, smtp: MailSink, receiver: Receiver, assistant: Assistant
 ) -> None:
+    # The server's own daily check is off (it would send today's digest at start-up); the
+    # test sends the digest of a day of its choosing.
+    settings = hook_settings(tmp_path, database_url, smtp, receiver.url, reminder_days=0)
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        one_reminder_due_for_the_day(client, receiver)
+
+
+def one_reminder_due_for_the_day(hooked: TestClient, receiver: Receiver) -> None:
+    """The digest of an overdue request's day: one reminder.due, references and dates only."""
     casework = casework_of(hooked)
     received = datetime(2026, 2, 10, 12, tzinfo=UTC)
     intake = Intake("access", "gdpr", "Ana Lima", "ana@example.com", "Customer number 4411")
