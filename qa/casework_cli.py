@@ -52,11 +52,15 @@ def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
     """List rights requests, soonest due first (no personal data: use `show`)."""
     casework = _casework(settings)
     try:
-        items = casework.rights.list(args.status, args.due_before, args.limit)
+        items = casework.rights.list(args.status, args.due_before, args.limit, args.offset)
+        total = casework.rights.count(args.status, args.due_before)
     finally:
         casework.close()
     if args.json:
-        _print_json([r.support_dict() for r in items])
+        # The envelope of GET /api/support/rights-requests, so that one reader reads both.
+        items_json = [r.support_dict() for r in items]
+        page = {"items": items_json, "total": total, "limit": args.limit, "offset": args.offset}
+        _print_json(page)
         return 0
     print(f"{'reference':<16} {'right':<17} {'law':<8} {'status':<12} {'due':<10}")
     for r in items:
@@ -64,7 +68,9 @@ def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
             f"{r.reference:<16} {r.right:<17} {r.jurisdiction:<8} {r.status:<12} "
             f"{r.due_at.isoformat():<10}"
         )
-    print(f"{len(items)} request(s)")
+    first, last = args.offset + 1, args.offset + len(items)
+    shown = "" if len(items) == total else f"{first}-{last} of " if items else "none of "
+    print(f"{shown}{total} request(s)")
     return 0
 
 
@@ -228,6 +234,7 @@ def add_commands(commands: Any) -> None:
         "--due-before", type=date.fromisoformat, help="only those due before YYYY-MM-DD"
     )
     listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    listing.add_argument("--offset", type=int, default=0, help="skip this many first (0)")
     listing.add_argument("--json", action="store_true", help="print JSON, with personal data")
     listing.set_defaults(run=cmd_requests_list)
     show = request_commands.add_parser("show", help="show one request in full")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, func, select
 
 from qa.assistant import MAX_QUESTION, Assistant
 from qa.errors import NoPrivacyMailbox, QAError
@@ -171,6 +171,11 @@ class Escalations:
                 .offset(offset)
             ).all()
         return [self._from_row(r) for r in rows]
+
+    def count(self) -> int:
+        """How many escalations `list` would give with no limit."""
+        with self.store.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(escalations)).scalar_one())
 
     def _from_row(self, row: Row[Any]) -> Escalation:
         open_ = self.store.cipher.open

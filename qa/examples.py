@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -268,13 +268,19 @@ class Examples:
             ).one()
         return self._example(row), created
 
-    def list(self, document: str | None = None) -> list[Example]:
+    def list(
+        self, document: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[Example]:
         """Examples in the order they were added, of one document if named."""
-        query = select(examples).order_by(examples.c.id)
-        if document is not None:
-            query = query.where(examples.c.document == document)
+        query = _of(document).order_by(examples.c.id).limit(limit).offset(offset)
         with self.store.read() as conn:
             return [self._example(row) for row in conn.execute(query)]
+
+    def count(self, document: str | None = None) -> int:
+        """How many examples `list` would give for `document` with no limit."""
+        query = select(func.count()).select_from(_of(document).subquery())
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def remove(self, example_id: int) -> Example:
         """Remove one example by id; NotFound says where the ids are listed."""
@@ -417,3 +423,9 @@ def stale_warnings(
                 "the section's new id or delete them"
             )
     return lines
+
+
+def _of(document: str | None) -> Select[Any]:
+    """The examples of `document`, or every example."""
+    query = select(examples)
+    return query if document is None else query.where(examples.c.document == document)

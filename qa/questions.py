@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 
 from qa.answers import Answer
 from qa.store import Store, question_log, utcnow
@@ -153,11 +153,15 @@ class QuestionLog:
         self, answered: bool | None = None, limit: int = 100, offset: int = 0
     ) -> list[LoggedQuestion]:
         """Logged questions, newest first, only answered or declined ones if asked."""
-        query = select(question_log).order_by(question_log.c.id.desc()).limit(limit).offset(offset)
-        if answered is not None:
-            query = query.where(question_log.c.answered == answered)
+        query = _logged(answered).order_by(question_log.c.id.desc()).limit(limit).offset(offset)
         with self.store.read() as conn:
             return [LoggedQuestion(**row._mapping) for row in conn.execute(query)]
+
+    def count(self, answered: bool | None = None) -> int:
+        """How many questions `recent` would give with the same filter and no limit."""
+        query = select(func.count()).select_from(_logged(answered).subquery())
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def counts(self, answered: bool = False, limit: int = 50) -> list[tuple[str, int]]:
         """The most frequent redacted questions (declined ones by default), with their counts."""
@@ -205,3 +209,9 @@ def purge_questions(conn: Connection, days: int, now: datetime) -> int:
     if days > 0:
         statement = statement.where(question_log.c.day < (now - timedelta(days=days)).date())
     return conn.execute(statement).rowcount or 0
+
+
+def _logged(answered: bool | None) -> Select[Any]:
+    """The logged questions, only the answered (or declined) ones if asked."""
+    query = select(question_log)
+    return query if answered is None else query.where(question_log.c.answered == answered)

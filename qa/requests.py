@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, text, update
+from sqlalchemy import Connection, Row, Select, func, select, text, update
 
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, long_date, may_extend
 from qa.errors import BadTransition, Conflict, NoPrivacyMailbox, NotFound, QAError
@@ -482,15 +482,18 @@ class RightsRequests:
         offset: int = 0,
     ) -> list[RightsRequest]:
         """Requests, soonest due first; filtered by status and by due date (exclusive)."""
-        query = select(rights_requests)
-        if status is not None:
-            query = query.where(rights_requests.c.status == status)
-        if due_before is not None:
-            query = query.where(rights_requests.c.due_at < due_before)
-        query = query.order_by(rights_requests.c.due_at, rights_requests.c.id)
+        query = _filtered(status, due_before).order_by(
+            rights_requests.c.due_at, rights_requests.c.id
+        )
         with self.store.read() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [self._from_row(r) for r in rows]
+
+    def count(self, status: str | None = None, due_before: date | None = None) -> int:
+        """How many requests `list` would give with the same filters and no limit."""
+        query = select(func.count()).select_from(_filtered(status, due_before).subquery())
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def get(self, reference: str) -> RightsRequest:
         """One request by reference."""
@@ -906,3 +909,13 @@ class RightsRequests:
             f"Rights request {request.reference} withdrawn by the requester",
             body,
         )
+
+
+def _filtered(status: str | None, due_before: date | None) -> Select[Any]:
+    """The requests with this status and due before this date (exclusive), where given."""
+    query = select(rights_requests)
+    if status is not None:
+        query = query.where(rights_requests.c.status == status)
+    if due_before is not None:
+        query = query.where(rights_requests.c.due_at < due_before)
+    return query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,23 @@ def test_requests_and_outbox_commands(
     assert main(["requests", "show", reference, "--json"]) == 0
     assert '"email": null' in capsys.readouterr().out
     assert main(["requests", "show", "RR-1999-000001"]) == 2
+
+
+def test_requests_list_pages_and_prints_the_api_envelope_as_json(
+    environ: dict[str, str],
+    smtp_down: MailSink,
+    assistant: Assistant,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    settings = casework_settings(tmp_path, environ["PRIVACY_QA_DATABASE_URL"], smtp_down)
+    with TestClient(create_app(settings, assistant=assistant)) as desk:
+        for i in range(3):
+            desk.post("/api/rights-requests", json=rights_body(email=f"p{i}@example.com"))
+    assert main(["requests", "list", "--limit", "2", "--offset", "1"]) == 0
+    assert capsys.readouterr().out.endswith("2-3 of 3 request(s)\n")
+    assert main(["requests", "list", "--offset", "5"]) == 0
+    assert capsys.readouterr().out.endswith("none of 3 request(s)\n")
+    assert main(["requests", "list", "--limit", "1", "--json"]) == 0
+    page = json.loads(capsys.readouterr().out)
+    assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (3, 1, 0, 1)

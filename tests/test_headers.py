@@ -21,7 +21,7 @@ from web.app import MAX_BODY_BYTES, create_app
 from web.widget import FRAMED_PATHS
 
 SHOP = "https://shop.example.com"
-CACHEABLE = ("/static/", "/docs-assets/", "/widget.js")
+CACHEABLE = ("/static/", "/widget.js")
 
 
 def check_headers(path: str, headers: Any) -> None:

@@ -97,7 +97,8 @@ def test_question_log_is_off_by_default_and_keeps_nothing(
         _ask_everywhere(client, PLANTED)
         _ask_everywhere(client, DECLINED)
         _flush(client)
-        assert client.get(LOG, headers=AUTH).json() == {"items": []}
+        empty = {"items": [], "total": 0, "limit": 100, "offset": 0}
+        assert client.get(LOG, headers=AUTH).json() == empty
     assert _rows(database_url) == []
 
 

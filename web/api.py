@@ -71,7 +71,9 @@ def _document(assistant: Assistant, policy: Policy) -> dict[str, Any]:
 ASK_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": AskIn.model_json_schema()}},
+        # A $ref, as FastAPI writes for the bodies it reads (web/openapi.py declares AskIn), so
+        # that a generated client has one model named AskIn.
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskIn"}}},
     }
 }
 
@@ -96,7 +98,13 @@ async def ask(request: Request, answers: AnswersDep) -> Response:
     return Response(reply, media_type="application/json")
 
 
-@router.get("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"])
+@router.get(
+    "/api/ask",
+    response_model=AnswerOut,
+    responses=ERRORS,
+    tags=["answers"],
+    operation_id="ask_by_query",
+)
 async def ask_get(
     request: Request,
     answers: AnswersDep,
@@ -125,7 +133,13 @@ async def ask_get(
     return Response(reply, media_type="application/json")
 
 
-@router.get("/api/policy", response_model=PolicyOut, responses=ERRORS, tags=["policy"])
+@router.get(
+    "/api/policy",
+    response_model=PolicyOut,
+    responses=ERRORS,
+    tags=["policy"],
+    operation_id="get_policy",
+)
 async def policy(
     assistant: AssistantDep,
     document: Annotated[
@@ -143,6 +157,7 @@ async def policy(
     response_model=SectionDetailOut,
     responses=ERRORS,
     tags=["policy"],
+    operation_id="get_policy_section",
 )
 async def policy_section(
     section_id: str,
@@ -160,7 +175,7 @@ async def policy_section(
     return JSONResponse(data)
 
 
-@router.get("/api/contact", response_model=ContactOut, tags=["policy"])
+@router.get("/api/contact", response_model=ContactOut, tags=["policy"], operation_id="get_contact")
 async def contact(assistant: AssistantDep) -> Response:
     """How to reach the privacy team, as the policy's contact section gives it."""
     return JSONResponse(assistant.contact_card().to_dict())

@@ -33,7 +33,7 @@ from web.csrf import FormTokens
 from web.errors import install_error_handlers
 from web.metrics import metrics_from_environ
 from web.middleware import CORS, BodyLimit, SecurityHeaders
-from web.openapi import install_openapi
+from web.openapi import install_openapi, operation_id
 from web.services import casework_lifespan
 from web.throttle import Clients, Throttle, client_secret, open_buckets
 
@@ -60,6 +60,7 @@ def create_app(
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
         lifespan=casework_lifespan(settings, store),
     )
     app.state.settings = settings
@@ -83,9 +84,6 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
-    docs_assets = _swagger_assets()
-    if docs_assets:
-        app.mount("/docs-assets", StaticFiles(directory=docs_assets), name="docs-assets")
     # Middleware added later wraps what came before: the recorder sees every response, and
     # the security headers go on every one, the body-limit refusals included.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
@@ -116,15 +114,6 @@ def create_app(
         observers=[log_access, app.state.metrics.observe],
     )
     return app
-
-
-def _swagger_assets() -> str | None:
-    try:
-        import swagger_ui_bundle  # type: ignore[import-untyped]
-    except ImportError:  # the docs page is optional; the API works without it
-        return None
-    path: str = swagger_ui_bundle.swagger_ui_path
-    return path
 
 
 def app_from_environ() -> FastAPI:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
+from web.paging import Limit, Offset, page_response
 from web.responses import JSONResponse
 from web.schemas import ErrorOut, ExampleIn, ExampleListOut, ExampleOut
 from web.services import ServicesDep
@@ -53,10 +54,13 @@ def list_examples(
             description="Only this document's examples.",
         ),
     ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     """Example questions in the database, oldest first; `stale` where the section is gone."""
-    items = services.examples.list(document)
-    return JSONResponse({"items": [e.to_dict() for e in items]}, headers=NO_STORE)
+    items = services.examples.list(document, limit, offset)
+    total = services.examples.count(document)
+    return page_response([e.to_dict() for e in items], total, limit, offset)
 
 
 @router.delete(

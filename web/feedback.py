@@ -48,6 +48,7 @@ class FeedbackIn(BaseModel):
 
 @router.post(
     "/api/feedback",
+    operation_id="send_feedback",
     response_model=StatusOut,
     responses={
         404: {"model": ErrorOut, "description": "Unknown document or section."},
@@ -79,7 +80,9 @@ class FeedbackCountsOut(BaseModel):
     counts: list[FeedbackCountOut]
 
 
-@support_router.get("/feedback", response_model=FeedbackCountsOut)
+@support_router.get(
+    "/feedback", response_model=FeedbackCountsOut, operation_id="get_feedback_counts"
+)
 def feedback_counts(counts: FeedbackDep) -> Response:
     """'Was this helpful?' counts per section and day, oldest first (from every worker)."""
     return JSONResponse({"counts": [c.to_dict() for c in counts.counts()]})

@@ -22,7 +22,7 @@ router = APIRouter(
 )
 
 
-@router.get("/gaps", response_model=GapReportOut)
+@router.get("/gaps", response_model=GapReportOut, operation_id="get_gap_report")
 def gaps(
     services: ServicesDep,
     assistant: AssistantDep,

@@ -152,7 +152,7 @@ class SecurityHeaders:
         app: ASGIApp,
         frame_ancestors: str = "'none'",
         framed_paths: tuple[str, ...] = (),
-        cacheable_prefixes: tuple[str, ...] = ("/static/", "/docs-assets/"),
+        cacheable_prefixes: tuple[str, ...] = ("/static/",),
     ) -> None:
         self.app = app
         self.cacheable_prefixes = cacheable_prefixes

@@ -284,7 +284,15 @@ class ExampleOut(BaseModel):
     )
 
 
-class ExampleListOut(BaseModel):
+class PageOut(BaseModel):
+    """The envelope of every list (web/paging.py): a page of `items` and where it sits."""
+
+    total: int = Field(description="How many items match the filters, on every page together.")
+    limit: int = Field(description="The limit asked for: at most this many items.")
+    offset: int = Field(description="How many matching items come before this page.")
+
+
+class ExampleListOut(PageOut):
     """Example questions, oldest first."""
 
     items: list[ExampleOut]

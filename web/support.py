@@ -17,16 +17,16 @@ from qa.requests import MAX_REPLY
 from qa.retention import erase_requester
 from web.deps import AssistantDep, SettingsDep
 from web.metrics import record_answer
+from web.paging import Limit, Offset, page_response
 from web.responses import JSONResponse
 from web.rights import ERRORS, Status, address
-from web.schemas import ADDRESS, SOME_TEXT, AnswerOut, ErrorOut, IsoDate, TopK
+from web.schemas import ADDRESS, SOME_TEXT, AnswerOut, ErrorOut, IsoDate, PageOut, TopK
 from web.services import ServicesDep
 
 _bearer = HTTPBearer(auto_error=False, description="A key from PRIVACY_QA_API_KEYS.")
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BATCH = 50
 NEEDS_REASON = ("extended", "denied")
-MAX_OFFSET = 1_000_000_000  # a bound the database's integers can hold
 
 
 def require_key(
@@ -81,7 +81,7 @@ class SupportRightsRequestOut(BaseModel):
     allowed_statuses: list[str]
 
 
-class SupportRightsRequestListOut(BaseModel):
+class SupportRightsRequestListOut(PageOut):
     """Rights requests, soonest due first."""
 
     items: list[SupportRightsRequestOut]
@@ -161,7 +161,7 @@ class EscalationItemOut(BaseModel):
     erased_at: str | None
 
 
-class EscalationListOut(BaseModel):
+class EscalationListOut(PageOut):
     """Escalations, newest first."""
 
     items: list[EscalationItemOut]
@@ -183,7 +183,7 @@ class LoggedQuestionOut(BaseModel):
     )
 
 
-class QuestionLogOut(BaseModel):
+class QuestionLogOut(PageOut):
     """Logged questions, newest first."""
 
     items: list[LoggedQuestionOut]
@@ -247,12 +247,13 @@ def list_rights_requests(
     due_before: Annotated[
         IsoDate | None, Query(description="Only requests due before this date (YYYY-MM-DD).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     """Rights requests, soonest due first, filtered by status and due date."""
     items = services.rights.list(status, due_before, limit, offset)
-    return JSONResponse({"items": [r.support_dict() for r in items]}, headers=NO_STORE)
+    total = services.rights.count(status, due_before)
+    return page_response([r.support_dict() for r in items], total, limit, offset)
 
 
 @router.get("/rights-requests/{reference}", response_model=SupportRightsRequestOut)
@@ -280,12 +281,13 @@ def update_rights_request(
 @router.get("/escalations", response_model=EscalationListOut)
 def list_escalations(
     services: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     """Escalations, newest first."""
     items = services.escalations.list(limit, offset)
-    return JSONResponse({"items": [e.to_dict() for e in items]}, headers=NO_STORE)
+    total = services.escalations.count()
+    return page_response([e.to_dict() for e in items], total, limit, offset)
 
 
 @router.get("/question-log", response_model=QuestionLogOut)
@@ -294,13 +296,14 @@ def list_question_log(
     answered: Annotated[
         bool | None, Query(description="false: only the declined questions (the policy's gaps).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     """The anonymised question log (PRIVACY_QA_QUESTION_LOG_DAYS), newest first."""
     assert services.questions is not None  # set in the lifespan that made `services`
     items = services.questions.recent(answered, limit, offset)
-    return JSONResponse({"items": [q.to_dict() for q in items]}, headers=NO_STORE)
+    total = services.questions.count(answered)
+    return page_response([q.to_dict() for q in items], total, limit, offset)
 
 
 @router.post("/ask", response_model=BatchAnswerOut)
