@@ -65,6 +65,7 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         privacy_email=privacy_email,
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
         mail_limit=limit_named(settings.rate_limits, "verify_mail"),
+        library=assistant.library,
     )
     escalations = Escalations(
         store, outbox, assistant, public_url=settings.public_url, privacy_email=privacy_email

@@ -5,18 +5,21 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Row, func, select, text, update
 
+from index.library import Library
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, may_extend
 from qa.errors import BadTransition, NoPrivacyMailbox, NotFound, QAError
+from qa.history import REQUESTER, SYSTEM, Change, Details, history_of, record_change
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
 from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
+from qa.shown import Shown, shown_by_ids
 from qa.store import (
     Store,
     email_hash,
@@ -53,7 +56,7 @@ JURISDICTION_LABELS = {
     "other": "other or not stated",
 }
 MAX_NOTES = 20_000
-SCOPE = "rights_request"
+SCOPE: Final = "rights_request"
 # The mail a submission sends to the address it names: what the per-mailbox limit counts.
 REQUESTER_MAIL = ("verify", "acknowledge")
 LIMIT_NOTICE = "mail_limit"
@@ -82,6 +85,7 @@ class Intake:
     email: str
     details: str | None = None
     question: str | None = None
+    sections: tuple[str, ...] = ()  # the ids of the sections the visitor was shown, if known
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, for the idempotency hash."""
@@ -92,6 +96,7 @@ class Intake:
             "email": self.email,
             "details": self.details,
             "question": self.question,
+            "sections": list(self.sections),
         }
 
 
@@ -119,6 +124,7 @@ class RightsRequest:
     extended_at: datetime | None
     extension_reason: str | None
     reason: str | None
+    shown: Shown = field(default_factory=Shown)
 
     @property
     def deadlines(self) -> Deadlines:
@@ -156,11 +162,28 @@ class RightsRequest:
             "updated_at": _iso(self.updated_at),
             "erased_at": _iso(self.erased_at),
             "allowed_statuses": sorted(allowed_next(self.status, self.right)),
+            **self.shown.to_dict(),
         }
 
 
 def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def token_matches(row: Row[Any] | None, token: str) -> bool:
+    """Whether `token` is the status token of `row` (a request's or an escalation's)."""
+    # Compare a hash even when the reference is unknown, so both answers take as long.
+    stored = row.status_token_hash if row is not None else None
+    return hmac.compare_digest(stored or "0" * 64, token_hash(token)) and row is not None
+
+
+def append_note(notes: str | None, note: str, now: datetime) -> str:
+    """The notes with one more, stamped; a QAError naming `note` when they are full."""
+    stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+    notes = (notes or "") + f"{stamp}: {note.strip()}\n"
+    if len(notes) > MAX_NOTES:
+        raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
+    return notes
 
 
 def allowed_next(status: str, right: str) -> frozenset[str]:
@@ -183,7 +206,9 @@ class RightsRequests:
         privacy_email: str | None,
         verification_ttl: timedelta = timedelta(hours=72),
         mail_limit: Limit | None = None,
+        library: Library | None = None,
     ) -> None:
+        self.library = library  # the policy whose section ids a request may name
         self.store = store
         self.outbox = outbox
         self.public_url = public_url.rstrip("/")
@@ -202,13 +227,25 @@ class RightsRequests:
         if intake.right not in RIGHTS:
             raise QAError(f"right: use one of {', '.join(RIGHTS)}", "right")
         when = now or utcnow()
+        shown = self._shown(intake.sections)
 
         def create(conn: Connection) -> tuple[int, dict[str, Any]]:
-            return 201, self._create(conn, intake, when)
+            return 201, self._create(conn, intake, shown, when)
 
         return run_idempotent(self.store, SCOPE, idempotency_key, intake.to_dict(), create)
 
-    def _create(self, conn: Connection, intake: Intake, now: datetime) -> dict[str, Any]:
+    def _shown(self, ids: tuple[str, ...]) -> Shown:
+        if self.library is None:  # a desk built without a policy (tests of the store alone)
+            if ids:
+                raise QAError(
+                    "sections: this desk knows no policy to check them against", "sections"
+                )
+            return Shown()
+        return shown_by_ids(self.library, ids)
+
+    def _create(
+        self, conn: Connection, intake: Intake, shown: Shown, now: datetime
+    ) -> dict[str, Any]:
         mailbox = mailbox_hash(intake.email)
         may_mail = self._may_mail(conn, mailbox, now)
         seal = self.store.cipher.seal
@@ -237,7 +274,11 @@ class RightsRequests:
                 confirm_by=clock.confirm_by,
                 due_at=clock.due,
                 original_due_at=clock.due,
+                **shown.columns(),
             )
+        )
+        record_change(
+            conn, SCOPE, reference, REQUESTER, "created", now, Details(new_status="received")
         )
         request = self._load(conn, reference)
         # The link a person follows is the HTML page; scripts read the same status as JSON.
@@ -292,9 +333,7 @@ class RightsRequests:
             row = conn.execute(
                 select(rights_requests).where(rights_requests.c.reference == reference)
             ).first()
-        # Compare a hash even when the reference is unknown, so both answers take as long.
-        stored = row.status_token_hash if row is not None else "0" * 64
-        if not hmac.compare_digest(stored, token_hash(token)) or row is None or row.erased_at:
+        if not token_matches(row, token) or row is None or row.erased_at:
             raise NotFound(
                 "no request with this reference and token; use the status link from your e-mail",
                 "token",
@@ -341,6 +380,15 @@ class RightsRequests:
                 .where(rights_requests.c.id == row.id, rights_requests.c.status == "received")
                 .values(status="verified", verified_at=now, updated_at=now)
             )
+            record_change(
+                conn,
+                SCOPE,
+                row.reference,
+                REQUESTER,
+                "verified",
+                now,
+                Details(old_status="received", new_status="verified"),
+            )
             request = self._load(conn, row.reference)
             self._mail_privacy_team(conn, request)
         log.info("rights request %s verified", request.reference)
@@ -371,6 +419,12 @@ class RightsRequests:
         with self.store.read() as conn:
             return self._load(conn, reference)
 
+    def history(self, reference: str) -> tuple[Change, ...]:
+        """Who changed the request, what and when, oldest first (NotFound for no request)."""
+        with self.store.read() as conn:
+            self._load(conn, reference)
+            return tuple(history_of(conn, SCOPE, reference))
+
     def update(
         self,
         reference: str,
@@ -379,8 +433,10 @@ class RightsRequests:
         reason: str | None = None,
         note: str | None = None,
         now: datetime | None = None,
+        actor: str = SYSTEM,
     ) -> RightsRequest:
-        """Change status (extended and denied need a reason) and/or add a note."""
+        """Change status (extended and denied need a reason) and/or add a note; one history
+        row, naming `actor`, in the same transaction."""
         now = now or utcnow()
         with self.store.transaction() as conn:
             request = self._load(conn, reference)
@@ -390,18 +446,30 @@ class RightsRequests:
             elif reason is not None and status is None:
                 raise QAError("reason: give it with a status of extended or denied", "reason")
             if note:
-                stamp = now.strftime("%Y-%m-%d %H:%M UTC")
-                notes = (request.notes or "") + f"{stamp}: {note.strip()}\n"
-                if len(notes) > MAX_NOTES:
-                    raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
-                values["notes"] = self.store.cipher.seal(notes)
+                values["notes"] = self.store.cipher.seal(append_note(request.notes, note, now))
             conn.execute(
                 update(rights_requests)
                 .where(rights_requests.c.reference == reference)
                 .values(**values)
             )
             updated = self._load(conn, reference)
-            if "status" in values and updated.email:
+            changed = "status" in values
+            if changed or note:  # a status it has already, and no note: nothing changed
+                record_change(
+                    conn,
+                    SCOPE,
+                    reference,
+                    actor,
+                    "status_changed" if changed else "note_added",
+                    now,
+                    Details(
+                        old_status=request.status if changed else None,
+                        new_status=updated.status if changed else None,
+                        note_added=bool(note),
+                        reason_given=changed and reason is not None,
+                    ),
+                )
+            if changed and updated.email:
                 self._mail_status_change(conn, updated)
         log.info("rights request %s updated to %s", reference, updated.status)
         return updated
@@ -481,6 +549,7 @@ class RightsRequests:
             extended_at=row.extended_at,
             extension_reason=open_(row.extension_reason),
             reason=open_(row.reason),
+            shown=Shown.from_row(row),
         )
 
     def _send(
