@@ -227,12 +227,16 @@ class Escalations:
 
         return run_idempotent(self.store, SCOPE, idempotency_key, body, create)
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[Escalation]:
-        """Escalations, newest first."""
+    def list(
+        self, limit: int = 100, offset: int = 0, *, status: str | None = None
+    ) -> list[Escalation]:
+        """Escalations, newest first; only those of one status if given."""
+        query = select(escalations)
+        if status is not None:
+            query = query.where(escalations.c.status == status)
         with self.store.read() as conn:
             rows = conn.execute(
-                select(escalations)
-                .order_by(escalations.c.created_at.desc(), escalations.c.id.desc())
+                query.order_by(escalations.c.created_at.desc(), escalations.c.id.desc())
                 .limit(limit)
                 .offset(offset)
             ).all()

@@ -475,7 +475,9 @@ class Settings:
             try:
                 values[f.name] = f.metadata["parse"](raw.strip())
             except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}; fix or unset {name}", name) from exc
+                # A secret's value is not repeated: the message goes to a terminal or a log.
+                shown = "(the value is secret)" if f.metadata["secret"] else repr(raw)
+                raise SettingsError(f"{name}={shown}: {exc}; fix or unset {name}", name) from exc
         return cls(**values)
 
     def with_values(self, **changes: Any) -> Settings:

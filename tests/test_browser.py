@@ -280,7 +280,7 @@ def test_unanswered_question_is_escalated_from_the_chat(
     sent.wait_for()
     reference = sent.locator(".reference").inner_text()
     assert re.fullmatch(r"ESC-\d{4}-\d{6}", reference)
-    assert "They will reply to ana@example.com." in sent.inner_text()
+    assert "They will reply to ana@example.com within 2 business days." in sent.inner_text()
     shoot(page, "chat-escalation")
     stored = {e.reference: e for e in site.app.state.services.escalations.list()}
     escalation = stored[reference]

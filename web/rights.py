@@ -13,6 +13,7 @@ from qa.errors import QAError
 from qa.intents import Right
 from qa.mail import check_address, check_header_value
 from qa.requests import Intake, LinkNotValid
+from qa.shown import MAX_SECTIONS
 from web.pages import render_page
 from web.responses import JSONResponse
 from web.schemas import ADDRESS, ONE_LINE, ErrorOut
@@ -53,6 +54,12 @@ IdempotencyKey = Annotated[
         description="Any unique string (a UUID, say): a retry with the same key and body gets "
         "the first answer, and no second request is made.",
     ),
+]
+
+
+# The secret of a status URL (a request's or an escalation's), as the visitor's link has it.
+StatusToken = Annotated[
+    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
 ]
 
 
@@ -103,6 +110,17 @@ class RightsRequestIn(BaseModel):
     question: str | None = Field(
         None, max_length=MAX_QUESTION, description="What the visitor asked the assistant."
     )
+    sections: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None,
+        max_length=MAX_SECTIONS,
+        description="The ids of the policy's sections the visitor was shown (an answer's "
+        "sections[].id), so the team knows what they read; each must be a section of the policy.",
+    )
+
+    def to_intake(self) -> Intake:
+        """The request for the desk."""
+        data = self.model_dump()
+        return Intake(**{**data, "sections": tuple(data["sections"] or ())})
 
     @field_validator("name")
     @classmethod
@@ -165,8 +183,7 @@ def submit_rights_request(
     body: RightsRequestIn, services: ServicesDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Make a rights request; the requester gets a link to confirm their e-mail address."""
-    intake = Intake(**body.model_dump())
-    status, data = services.rights.submit(intake, idempotency_key)
+    status, data = services.rights.submit(body.to_intake(), idempotency_key)
     services.sender.wake()
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
@@ -175,9 +192,7 @@ def submit_rights_request(
 def rights_request_status(
     reference: str,
     services: ServicesDep,
-    token: Annotated[
-        str, Query(min_length=1, max_length=200, description="The token from the status URL.")
-    ],
+    token: StatusToken,
 ) -> Response:
     """The status of a request, for whoever holds its status URL."""
     request = services.rights.status(reference, token)
