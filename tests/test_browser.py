@@ -291,6 +291,11 @@ def test_unanswered_question_is_escalated_from_the_chat(
         "Can I bring my dog to your office?",
     ]
     assert "Data Retention" in escalation.transcript[0].answer
+    sent.get_by_role("link", name="Your question's status page").click()
+    page.wait_for_url(re.compile(rf"/escalations/{reference}\?token="))
+    assert "No reply yet. The privacy team replies within 2 business days." in page.inner_text(
+        "main"
+    )
 
 
 def test_unanswered_question_is_escalated_without_javascript(

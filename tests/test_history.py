@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.cli import main
 from qa.history import cli_actor
+from qa.retention import purge
 from qa.settings import Settings, key_name
-from qa.store import history
+from qa.store import history, utcnow
 from tests.casework import (
     PRIVACY,
     MailSink,
@@ -219,3 +221,17 @@ def test_the_commands_record_the_login_name_and_show_the_history(
     assert [c["actor"] for c in shown["history"]] == ["requester", actor, actor]
     assert shown["history"][-1]["action"] == "erased"
     assert PRIVACY not in str(shown["history"])
+
+
+def test_the_retention_purge_records_its_erasures_as_the_system(team: TestClient) -> None:
+    created = team.post("/api/rights-requests", json=rights_body(right="opt_out"))
+    reference = created.json()["reference"]
+    done = team.patch(f"{SUPPORT}/{reference}", json={"status": "completed"}, headers=auth(TOOL))
+    assert done.status_code == 200
+    store = team.app.state.services.store  # type: ignore[attr-defined]
+    assert purge(store, 1, now=utcnow() + timedelta(days=2)).rights_requests == 1
+    assert _changes(team, reference) == [
+        ("requester", "created"),
+        ("tool", "status_changed"),
+        ("system", "erased"),
+    ]
