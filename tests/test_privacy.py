@@ -120,7 +120,7 @@ def test_canaries_in_every_field_reach_neither_the_logs_nor_the_encrypted_databa
         # Every mail goes out (verification, privacy@ twice, two status changes).
         smtp.wait(2, to=PRIVACY)
         smtp.wait(3, to=request["email"])
-        smtp.wait(1, to=escalation["email"])  # the reply
+        smtp.wait(1, to=str(escalation["email"]))  # the reply
 
         # The data is there for the privacy team, decrypted: the canaries were stored.
         stored = call("GET", url + path, headers=AUTH).body
