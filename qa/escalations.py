@@ -205,6 +205,10 @@ class Escalations:
                     if email
                     else "The visitor gave no address for a reply.\n"
                 )
+                # A reply through the desk also reaches the visitor's status page and the case.
+                + f"To answer on their status page and mark the case answered: "
+                f'`privacy-qa escalations reply {reference} "..."` or '
+                f"POST /api/support/escalations/{reference}/reply.\n"
             )
             message = build_message(
                 sender=self.outbox.sender,

@@ -44,6 +44,7 @@ def test_escalation_reaches_privacy_team_with_sections_and_reply_to(
     assert "Can I see the list of your subprocessors?" in mail.body
     assert "who do you share data with?" in mail.body
     assert "http://testserver/policy#" in mail.body  # the sections the assistant found
+    assert f"privacy-qa escalations reply {reference}" in mail.body  # how to answer the case
 
 
 def test_escalation_without_email_has_no_reply_to(desk: TestClient, smtp: MailSink) -> None:
