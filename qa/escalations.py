@@ -288,7 +288,7 @@ class Escalations:
             check_assignee(assignee)
         now = now or utcnow()
         with self.store.transaction() as conn:
-            case = self._load(conn, reference)
+            case = self._load(conn, reference, lock=True)
             values: dict[str, Any] = {}
             if status is not None and status != case.status:
                 values["status"] = status
@@ -332,7 +332,7 @@ class Escalations:
             raise QAError(f"text: write a reply of 1 to {MAX_REPLY} characters", "text")
         now = now or utcnow()
         with self.store.transaction() as conn:
-            case = self._load(conn, reference)
+            case = self._load(conn, reference, lock=True)
             if case.erased_at is not None:
                 raise Conflict(
                     f"reference: the personal data of {reference} was erased; there is no one "
@@ -381,8 +381,12 @@ class Escalations:
         )
         self.outbox.enqueue(conn, message, "escalation_reply", case.reference)
 
-    def _load(self, conn: Connection, reference: str) -> Escalation:
-        row = conn.execute(select(escalations).where(escalations.c.reference == reference)).first()
+    def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> Escalation:
+        query = select(escalations).where(escalations.c.reference == reference)
+        # A change reads, then writes (the replies, the notes, the old status for the history):
+        # on PostgreSQL the row is locked so that two at once queue instead of losing one.
+        # SQLite's writers are serialised already (BEGIN IMMEDIATE).
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(
                 f"reference: no escalation {reference!r}; list them with "

@@ -439,7 +439,7 @@ class RightsRequests:
         row, naming `actor`, in the same transaction."""
         now = now or utcnow()
         with self.store.transaction() as conn:
-            request = self._load(conn, reference)
+            request = self._load(conn, reference, lock=True)
             values: dict[str, Any] = {"updated_at": now}
             if status is not None and status != request.status:
                 values.update(self._transition(request, status, reason, now))
@@ -514,10 +514,11 @@ class RightsRequests:
 
     # -- rows and mail -------------------------------------------------------------------
 
-    def _load(self, conn: Connection, reference: str) -> RightsRequest:
-        row = conn.execute(
-            select(rights_requests).where(rights_requests.c.reference == reference)
-        ).first()
+    def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> RightsRequest:
+        query = select(rights_requests).where(rights_requests.c.reference == reference)
+        # An update reads, then writes (notes, the transition, the history's old status): on
+        # PostgreSQL the row is locked so that two updates at once queue instead of losing one.
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(
                 f"reference: no rights request {reference!r}; list them with "

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,24 @@ def test_the_retention_purge_records_its_erasures_as_the_system(team: TestClient
         ("tool", "status_changed"),
         ("system", "erased"),
     ]
+
+
+def test_changes_at_once_are_each_kept_and_recorded_once(team: TestClient, smtp: MailSink) -> None:
+    reference = team.post("/api/escalations", json={"question": "Q?"}).json()["reference"]
+    path = f"/api/support/escalations/{reference}"
+
+    def reply(number: int) -> int:
+        key = (ALICE, TOOL)[number % 2]
+        sent = team.post(f"{path}/reply", json={"text": f"reply {number}"}, headers=auth(key))
+        noted = team.patch(path, json={"note": f"note {number}"}, headers=auth(key))
+        return sent.status_code + noted.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(reply, range(16))) == [400] * 16
+    case = team.get(path, headers=auth(ALICE)).json()
+    assert sorted(r["text"] for r in case["replies"]) == sorted(f"reply {n}" for n in range(16))
+    assert all(f"note {n}\n" in case["notes"] for n in range(16))
+    actions = [c["action"] for c in case["history"]]
+    assert actions.count("replied") == 16 and actions.count("note_added") == 16
+    olds = [c["details"]["old_status"] for c in case["history"] if c["action"] == "replied"]
+    assert olds == ["open"] + ["answered"] * 15  # each saw the one before it
