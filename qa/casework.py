@@ -69,6 +69,7 @@ def open_casework(settings: Settings, assistant: Assistant, store: Store | None 
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
         mail_limit=limit_named(settings.rate_limits, "verify_mail"),
         webhooks=webhooks,
+        library=assistant.library,
     )
     escalations = Escalations(
         store,

@@ -15,6 +15,8 @@ from index.library import load_library
 from qa.assistant import Assistant
 from qa.casework import Casework, open_casework
 from qa.errors import QAError
+from qa.escalations import STATUSES as ESCALATION_STATUSES
+from qa.history import Change, cli_actor
 from qa.outbox import FileTransport, transport_for
 from qa.questions import QuestionLog
 from qa.reminders import reminders_for
@@ -75,22 +77,36 @@ def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_requests_show(args: argparse.Namespace, settings: Settings) -> int:
-    """Show one request in full."""
+    """Show one request in full, with its history."""
     casework = _casework(settings)
     try:
         request = casework.rights.get(args.reference)
+        history = casework.rights.history(args.reference)
     finally:
         casework.close()
-    data = request.support_dict()
-    if args.json:
-        _print_json(data)
-        return 0
+    _show(request.support_dict(), history, args.json)
+    return 0
+
+
+def _show(data: dict[str, Any], history: tuple[Change, ...], as_json: bool) -> None:
+    """A case's fields, one a line, then its history (or all of it as JSON)."""
+    if as_json:
+        _print_json({**data, "history": [c.to_dict() for c in history]})
+        return
     for key, value in data.items():
+        if isinstance(value, dict):  # the policy shown: document, version, date
+            value = " ".join(str(v) for v in value.values() if v)
+        if isinstance(value, list) and value and isinstance(value[0], dict):  # replies
+            value = "\n".join(f"{r['at']}: {r['text']}" for r in value)
         if value not in (None, "", []):
             shown = ", ".join(value) if isinstance(value, list) else value
             text = str(shown).rstrip("\n").replace("\n", "\n" + " " * 18)
             print(f"{key + ':':<17} {text}")
-    return 0
+    print("history:")
+    for change in history:
+        details = " ".join(f"{k}={v}" for k, v in change.details.items())
+        when = change.at.isoformat(timespec="seconds")
+        print(f"  {when}  {change.actor:<16} {change.action:<15} {details}")
 
 
 def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,7 +115,12 @@ def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
     casework = _casework(settings)
     try:
         request = casework.rights.update(
-            args.reference, status=args.status, reason=args.reason, note=args.note, reply=args.reply
+            args.reference,
+            status=args.status,
+            reason=args.reason,
+            note=args.note,
+            reply=args.reply,
+            actor=cli_actor(),
         )
         delivery = casework.outbox.deliver_due()
         # The server's sender would post it within seconds; this is at once.
@@ -147,6 +168,72 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_escalations_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List escalations, newest first (no personal data: use `show`)."""
+    casework = _casework(settings)
+    try:
+        items = casework.escalations.list(args.limit, status=args.status)
+    finally:
+        casework.close()
+    if args.json:
+        _print_json([e.to_dict() for e in items])
+        return 0
+    print(f"{'reference':<16} {'status':<9} {'assignee':<16} {'replies':<7} {'sent':<10}")
+    for e in items:
+        print(
+            f"{e.reference:<16} {e.status:<9} {e.assignee or '-':<16} {len(e.replies):<7} "
+            f"{e.created_at.date().isoformat():<10}"
+        )
+    print(f"{len(items)} escalation(s)")
+    return 0
+
+
+def cmd_escalations_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Show one escalation in full, with its replies and history."""
+    casework = _casework(settings)
+    try:
+        escalation = casework.escalations.get(args.reference)
+        history = casework.escalations.history(args.reference)
+    finally:
+        casework.close()
+    _show(escalation.to_dict(), history, args.json)
+    return 0
+
+
+def cmd_escalations_update(args: argparse.Namespace, settings: Settings) -> int:
+    """Change an escalation's status or assignee, or add an internal note."""
+    casework = _casework(settings)
+    try:
+        escalation = casework.escalations.update(
+            args.reference,
+            status=args.status,
+            assignee=args.assignee,
+            note=args.note,
+            actor=cli_actor(),
+        )
+    finally:
+        casework.close()
+    print(f"{escalation.reference}: {escalation.status}, assignee {escalation.assignee or '-'}")
+    return 0
+
+
+def cmd_escalations_reply(args: argparse.Namespace, settings: Settings) -> int:
+    """Reply to the visitor (by mail if they left an address); the escalation is answered."""
+    casework = _casework(settings)
+    try:
+        escalation, mailed = casework.escalations.reply(
+            args.reference, args.text, actor=cli_actor()
+        )
+        delivery = casework.outbox.deliver_due()
+    finally:
+        casework.close()
+    how = "mailed to the visitor" if mailed else "not mailed: the visitor left no address"
+    print(f"{escalation.reference}: {escalation.status}; reply {how}")
+    if delivery.failed:
+        print(f"{delivery.failed} mail(s) not sent yet; see `privacy-qa outbox`")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List mail and webhook deliveries not yet delivered; --retry-now sends them all now;
     --read prints a mail file."""
@@ -182,7 +269,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     mail = transport_for(settings)
     try:
         if args.email:
-            erased = erase_requester(store, args.email, mail=mail)
+            erased = erase_requester(store, args.email, mail=mail, actor=cli_actor())
         else:
             erased = purge(
                 store,
@@ -239,7 +326,7 @@ def add_commands(commands: Any) -> None:
     listing.set_defaults(run=cmd_requests_list)
     show = request_commands.add_parser("show", help="show one request in full")
     show.add_argument("reference", help="e.g. RR-2026-000001")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--json", action="store_true", help="print JSON, with the history")
     show.set_defaults(run=cmd_requests_show)
     change = request_commands.add_parser("update", help="change status, add a note")
     change.add_argument("reference", help="e.g. RR-2026-000001")
@@ -262,6 +349,28 @@ def add_commands(commands: Any) -> None:
     reminders.add_argument("--date", type=_day, help="the day, YYYY-MM-DD (default: today, UTC)")
     reminders.add_argument("--json", action="store_true", help="print JSON")
     reminders.set_defaults(run=cmd_reminders)
+
+    escalation_group = commands.add_parser("escalations", help="questions sent to a person")
+    escalation_commands = escalation_group.add_subparsers(dest="escalations_command", required=True)
+    esc_list = escalation_commands.add_parser("list", help="list escalations, newest first")
+    esc_list.add_argument("--status", choices=ESCALATION_STATUSES, help="only this status")
+    esc_list.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    esc_list.add_argument("--json", action="store_true", help="print JSON, with personal data")
+    esc_list.set_defaults(run=cmd_escalations_list)
+    esc_show = escalation_commands.add_parser("show", help="show one escalation in full")
+    esc_show.add_argument("reference", help="e.g. ESC-2026-000001")
+    esc_show.add_argument("--json", action="store_true", help="print JSON")
+    esc_show.set_defaults(run=cmd_escalations_show)
+    esc_update = escalation_commands.add_parser("update", help="change status, assignee, note")
+    esc_update.add_argument("reference", help="e.g. ESC-2026-000001")
+    esc_update.add_argument("--status", choices=ESCALATION_STATUSES, help="the new status")
+    esc_update.add_argument("--assignee", help="who has it (a name such as alice; '' for nobody)")
+    esc_update.add_argument("--note", help="an internal note to add")
+    esc_update.set_defaults(run=cmd_escalations_update)
+    esc_reply = escalation_commands.add_parser("reply", help="answer the visitor")
+    esc_reply.add_argument("reference", help="e.g. ESC-2026-000001")
+    esc_reply.add_argument("text", help="the reply, as the visitor will read it")
+    esc_reply.set_defaults(run=cmd_escalations_reply)
 
     outbox = commands.add_parser("outbox", help="mail and webhook deliveries not yet delivered")
     outbox.add_argument(

@@ -5,18 +5,21 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Row, Select, func, select, text, update
 
+from index.library import Library
 from qa.deadlines import QUICK_RIGHTS, Deadlines, deadlines, long_date, may_extend
 from qa.errors import BadTransition, Conflict, NoPrivacyMailbox, NotFound, QAError
+from qa.history import REQUESTER, SYSTEM, Change, Details, history_of, record_change
 from qa.intents import RIGHT_LABELS, RIGHTS
 from qa.limits import Limit
 from qa.mail import build_message, new_message_id, quoted
 from qa.outbox import Outbox
+from qa.shown import Shown, shown_by_ids
 from qa.store import (
     Store,
     email_hash,
@@ -58,14 +61,11 @@ JURISDICTION_LABELS = {
 }
 MAX_NOTES = 20_000
 MAX_REPLY = 5000
-SCOPE = "rights_request"
+SCOPE: Final = "rights_request"
 # The mail a submission sends to the address it names: what the per-mailbox limit counts.
 REQUESTER_MAIL = ("verify", "acknowledge")
 LIMIT_NOTICE = "mail_limit"
 PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
-# Who made a change: the privacy team (API, CLI) or the requester (the status page, a link).
-TEAM = "team"
-REQUESTER = "requester"
 _NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing
 LINK_USED = "This confirmation link has already been used; your request is confirmed."
 NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
@@ -95,6 +95,7 @@ class Intake:
     email: str
     details: str | None = None
     question: str | None = None
+    sections: tuple[str, ...] = ()  # the ids of the sections the visitor was shown, if known
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, for the idempotency hash."""
@@ -105,6 +106,7 @@ class Intake:
             "email": self.email,
             "details": self.details,
             "question": self.question,
+            "sections": list(self.sections),
         }
 
 
@@ -133,6 +135,7 @@ class RightsRequest:
     extension_reason: str | None
     reason: str | None
     reply: str | None = None
+    shown: Shown = field(default_factory=Shown)
 
     @property
     def deadlines(self) -> Deadlines:
@@ -181,6 +184,7 @@ class RightsRequest:
             "updated_at": _iso(self.updated_at),
             "erased_at": _iso(self.erased_at),
             "allowed_statuses": sorted(allowed_next(self.status, self.right)),
+            **self.shown.to_dict(),
         }
 
 
@@ -224,6 +228,23 @@ def deadline_words(request: RightsRequest) -> str:
     return f"We will answer it by {due}."
 
 
+def token_matches(row: Row[Any] | None, token: str) -> bool:
+    """Whether `token` is the status token of `row` (an escalation's; a rights request also
+    opens with its latest mailed token, `_token_opens`)."""
+    # Compare a hash even when the reference is unknown, so both answers take as long.
+    stored = row.status_token_hash if row is not None else None
+    return hmac.compare_digest(stored or _NO_HASH, token_hash(token)) and row is not None
+
+
+def append_note(notes: str | None, note: str, now: datetime) -> str:
+    """The notes with one more, stamped; a QAError naming `note` when they are full."""
+    stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+    notes = (notes or "") + f"{stamp}: {note.strip()}\n"
+    if len(notes) > MAX_NOTES:
+        raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
+    return notes
+
+
 def allowed_next(status: str, right: str) -> frozenset[str]:
     """The statuses a request may move to from `status`."""
     allowed = TRANSITIONS[status]
@@ -245,7 +266,9 @@ class RightsRequests:
         verification_ttl: timedelta = timedelta(hours=72),
         mail_limit: Limit | None = None,
         webhooks: Webhooks | None = None,
+        library: Library | None = None,
     ) -> None:
+        self.library = library  # the policy whose section ids a request may name
         self.store = store
         self.outbox = outbox
         self.webhooks = webhooks
@@ -265,13 +288,25 @@ class RightsRequests:
         if intake.right not in RIGHTS:
             raise QAError(f"right: use one of {', '.join(RIGHTS)}", "right")
         when = now or utcnow()
+        shown = self._shown(intake.sections)
 
         def create(conn: Connection) -> tuple[int, dict[str, Any]]:
-            return 201, self._create(conn, intake, when)
+            return 201, self._create(conn, intake, shown, when)
 
         return run_idempotent(self.store, SCOPE, idempotency_key, intake.to_dict(), create)
 
-    def _create(self, conn: Connection, intake: Intake, now: datetime) -> dict[str, Any]:
+    def _shown(self, ids: tuple[str, ...]) -> Shown:
+        if self.library is None:  # a desk built without a policy (tests of the store alone)
+            if ids:
+                raise QAError(
+                    "sections: this desk knows no policy to check them against", "sections"
+                )
+            return Shown()
+        return shown_by_ids(self.library, ids)
+
+    def _create(
+        self, conn: Connection, intake: Intake, shown: Shown, now: datetime
+    ) -> dict[str, Any]:
         mailbox = mailbox_hash(intake.email)
         may_mail = self._may_mail(conn, mailbox, now)
         seal = self.store.cipher.seal
@@ -300,7 +335,11 @@ class RightsRequests:
                 confirm_by=clock.confirm_by,
                 due_at=clock.due,
                 original_due_at=clock.due,
+                **shown.columns(),
             )
+        )
+        record_change(
+            conn, SCOPE, reference, REQUESTER, "created", now, Details(new_status="received")
         )
         request = self._load(conn, reference)
         # The link a person follows is the HTML page; scripts read the same status as JSON.
@@ -408,6 +447,7 @@ class RightsRequests:
             )
             status_url = self.status_url(reference, status_token)
             self._mail_verification(conn, request, verify_token, status_url, mailbox)
+            record_change(conn, SCOPE, reference, REQUESTER, "link_resent", now, Details())
         log.info("rights request %s: verification link sent again", reference)
         return Resent(request, "sent")
 
@@ -500,6 +540,12 @@ class RightsRequests:
         with self.store.read() as conn:
             return self._load(conn, reference)
 
+    def history(self, reference: str) -> tuple[Change, ...]:
+        """Who changed the request, what and when, oldest first (NotFound for no request)."""
+        with self.store.read() as conn:
+            self._load(conn, reference)
+            return tuple(history_of(conn, SCOPE, reference))
+
     def update(
         self,
         reference: str,
@@ -509,15 +555,19 @@ class RightsRequests:
         note: str | None = None,
         reply: str | None = None,
         now: datetime | None = None,
+        actor: str = SYSTEM,
     ) -> RightsRequest:
         """The team's change: a status (extended and denied need a reason), with a `reply` to
-        the requester in the status mail, and/or an internal note (never sent to them)."""
+        the requester in the status mail, and/or an internal note (never sent to them); one
+        history row naming `actor` (a support key's name, `cli:<login>`), in the same
+        transaction."""
         now = now or utcnow()
         with self.store.transaction() as conn:
             updated = self._change(
                 conn,
-                self._load(conn, reference),
-                by=TEAM,
+                # Locked on PostgreSQL: two notes at once queue instead of one losing the other.
+                self._load(conn, reference, lock=True),
+                by=actor,
                 now=now,
                 status=status,
                 reason=reason,
@@ -539,9 +589,9 @@ class RightsRequests:
         note: str | None = None,
         reply: str | None = None,
     ) -> RightsRequest:
-        """Every change to a request goes through here, whoever makes it (`by`: TEAM or
-        REQUESTER): the status rules, the note, the reply, and the mail the change sends. The
-        one place to record who changed what."""
+        """Every change to a request goes through here, whoever makes it (`by`: REQUESTER, or
+        the team member's name): the status rules, the note, the reply, the mail the change
+        sends, its webhook event and its history row."""
         seal = self.store.cipher.seal
         values: dict[str, Any] = {"updated_at": now}
         changing = status is not None and status != request.status
@@ -572,11 +622,7 @@ class RightsRequests:
                 raise QAError(f"reply: write 1 to {MAX_REPLY} characters of text", "reply")
             values["reply"] = seal(reply.strip())
         if note:
-            stamp = now.strftime("%Y-%m-%d %H:%M UTC")
-            notes = (request.notes or "") + f"{stamp}: {note.strip()}\n"
-            if len(notes) > MAX_NOTES:
-                raise QAError(f"note: the notes are full ({MAX_NOTES} characters)", "note")
-            values["notes"] = seal(notes)
+            values["notes"] = seal(append_note(request.notes, note, now))
         result = conn.execute(
             update(rights_requests)
             .where(
@@ -591,6 +637,24 @@ class RightsRequests:
                 "status: the request changed meanwhile; read it again and retry", "status"
             )
         updated = self._load(conn, request.reference)
+        if changing or note:  # a status it has already, and no note: nothing changed
+            action = updated.status if by == REQUESTER and changing else "status_changed"
+            details = Details(
+                old_status=request.status if changing else None,
+                new_status=updated.status if changing else None,
+                note_added=bool(note),
+                reason_given=changing and reason is not None,
+                reply_sent=reply is not None,
+            )
+            record_change(
+                conn,
+                SCOPE,
+                request.reference,
+                by,
+                action if changing else "note_added",
+                now,
+                details,
+            )
         if changing:
             self._announce(conn, updated, by, now)
             # One event per change: becoming verified is `verified`, whoever confirmed it.
@@ -601,7 +665,7 @@ class RightsRequests:
     def _announce(self, conn: Connection, request: RightsRequest, by: str, now: datetime) -> None:
         """The mail a new status sends: the team's change goes to the requester; the
         requester's (confirming, withdrawing) to the team."""
-        if by == TEAM:
+        if by != REQUESTER:
             if request.email:
                 self._mail_status_change(conn, request)
         elif request.status == "verified":
@@ -658,10 +722,11 @@ class RightsRequests:
         if self.webhooks is not None:
             self.webhooks.emit(conn, type, {**request.event_data(), **more}, now)
 
-    def _load(self, conn: Connection, reference: str) -> RightsRequest:
-        row = conn.execute(
-            select(rights_requests).where(rights_requests.c.reference == reference)
-        ).first()
+    def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> RightsRequest:
+        query = select(rights_requests).where(rights_requests.c.reference == reference)
+        # A change reads, then writes (notes, the transition, the history's old status): on
+        # PostgreSQL the row is locked so that two changes at once queue instead of losing one.
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(
                 f"reference: no rights request {reference!r}; list them with "
@@ -694,6 +759,7 @@ class RightsRequests:
             extension_reason=open_(row.extension_reason),
             reason=open_(row.reason),
             reply=open_(row.reply),
+            shown=Shown.from_row(row),
         )
 
     def _send(

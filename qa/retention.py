@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select, text, update
 
+from qa.history import SYSTEM, Details, record_change
 from qa.outbox import Transport
 from qa.questions import purge_questions
 from qa.store import (
@@ -99,7 +100,11 @@ def _erase_mail(conn: Connection, references: list[str]) -> list[str]:
 
 
 def _erase(
-    conn: Connection, request_refs: list[str], escalation_refs: list[str], now: datetime
+    conn: Connection,
+    request_refs: list[str],
+    escalation_refs: list[str],
+    now: datetime,
+    actor: str = SYSTEM,
 ) -> tuple[Erased, list[str]]:
     if request_refs:
         conn.execute(
@@ -111,8 +116,22 @@ def _erase(
         conn.execute(
             update(escalations)
             .where(escalations.c.reference.in_(escalation_refs))
-            .values(question=None, transcript=None, email=None, email_hash=None, erased_at=now)
+            .values(
+                question=None,
+                transcript=None,
+                email=None,
+                email_hash=None,
+                notes=None,
+                replies=None,
+                status_token_hash=None,
+                erased_at=now,
+            )
         )
+    # The history stays (it holds nothing of the person) and says when the data went, and who.
+    for reference in request_refs:
+        record_change(conn, "rights_request", reference, actor, "erased", now, Details())
+    for reference in escalation_refs:
+        record_change(conn, "escalation", reference, actor, "erased", now, Details())
     references = request_refs + escalation_refs
     if references:
         # The first answer, kept for retries, holds the status link: it goes with the request.
@@ -139,10 +158,15 @@ def _discard_files(mail: Transport | None, message_ids: list[str]) -> int:
 
 
 def erase_requester(
-    store: Store, email: str, now: datetime | None = None, mail: Transport | None = None
+    store: Store,
+    email: str,
+    now: datetime | None = None,
+    mail: Transport | None = None,
+    actor: str = SYSTEM,
 ) -> Erased:
     """Remove one person's data from every request, escalation and mail (an erasure request);
-    `mail` is the transport whose copies (the .eml files) go too."""
+    `mail` is the transport whose copies (the .eml files) go too; `actor` is who asked, for
+    the history."""
     now = now or utcnow()
     digest = email_hash(email)
     with store.transaction(scrub=True) as conn:
@@ -156,7 +180,7 @@ def erase_requester(
                 select(escalations.c.reference).where(escalations.c.email_hash == digest)
             ).scalars()
         )
-        erased, message_ids = _erase(conn, request_refs, escalation_refs, now)
+        erased, message_ids = _erase(conn, request_refs, escalation_refs, now, actor)
     erased = replace(erased, mail_files=_discard_files(mail, message_ids))
     log.info(
         "erased one requester: %d request(s), %d escalation(s), %d mail file(s)",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -130,13 +132,62 @@ def _database_url(value: str) -> str:
     return value
 
 
-def _api_keys(value: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in value.split(",") if k.strip())
-    if any(len(k) < 16 for k in keys):
+KEY_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Names the history gives to changes no key made: a key may not take one (nor `cli:...`,
+# which the colon rules out).
+RESERVED_NAMES = frozenset({"requester", "system"})
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A support key and the name the history records for what it changes."""
+
+    name: str
+    key: str = field(repr=False)  # never in a log line or a traceback's locals
+
+    def __str__(self) -> str:
+        # The setting's own syntax, so that Settings.to_environ reproduces it for workers.
+        return f"{self.name}:{self.key}"
+
+
+def key_name(key: str) -> str:
+    """The name of a key given without one: `key-` and the first 8 hex digits of its SHA-256."""
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _api_key(item: str) -> ApiKey:
+    name, colon, key = item.partition(":")
+    if not colon:
+        name, key = key_name(item), item
+    elif not KEY_NAME.fullmatch(name) or name in RESERVED_NAMES:
+        # The name goes into the history and the logs; the key never does, so it is not shown.
         raise ValueError(
-            "each key must be at least 16 characters; make one with `openssl rand -hex 24`"
+            f"the key named {name[:64]!r} has a name that is not allowed; name each key with 1 "
+            "to 64 letters, digits, '-', '_' or '.' (not requester or system), as NAME:KEY"
         )
+    if len(key) < 16:
+        raise ValueError(
+            f"the key named {name!r} is shorter than 16 characters; make one with "
+            "`openssl rand -hex 24`"
+        )
+    return ApiKey(name, key)
+
+
+def parse_api_keys(value: str) -> tuple[ApiKey, ...]:
+    keys = tuple(_api_key(k.strip()) for k in value.split(",") if k.strip())
+    names = [k.name for k in keys]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"the name {twice[0]!r} is given to two keys; give each key its own")
+    if len({k.key for k in keys}) < len(keys):
+        raise ValueError("one key is listed twice; give each person or tool a key of its own")
     return keys
+
+
+def _reply_time(value: str) -> str:
+    if len(value) > 100 or not value.isprintable():
+        raise ValueError("must be one line of up to 100 characters, such as 'within 2 days'")
+    return value
 
 
 def _token(value: str) -> str:
@@ -348,12 +399,20 @@ class Settings:
         "contact section).",
         _optional_address,
     )
-    api_keys: tuple[str, ...] = _setting(
+    api_keys: tuple[ApiKey, ...] = _setting(
         (),
-        "Comma-separated keys for the support API (Authorization: Bearer KEY); none: the "
-        "support API is off.",
-        _api_keys,
+        "Comma-separated keys for the support API (Authorization: Bearer KEY), each as NAME:KEY "
+        "(alice:KEY,tool:KEY; a name is 1 to 64 letters, digits, '-', '_' or '.') or a bare KEY, "
+        "named key- and the first 8 hex digits of its SHA-256; the history records what each "
+        "name changed. None: the support API is off.",
+        parse_api_keys,
         secret=True,
+    )
+    reply_time: str = _setting(
+        "within 2 business days",
+        "When the privacy team replies to a question sent to it, as shown to the visitor who "
+        "sends one ('They reply within 2 business days').",
+        _reply_time,
     )
     verification_ttl_hours: int = _setting(
         72, "Hours a rights request's e-mail verification link stays valid.", _positive_int
@@ -483,6 +542,9 @@ class Settings:
                 f"secret the support tool verifies the events with ({_MAKE_WEBHOOK_SECRET})",
                 PREFIX + "WEBHOOK_SECRET",
             )
+        # Code (tests, tools) may give keys as strings in the setting's syntax.
+        keys = tuple(k if isinstance(k, ApiKey) else _api_key(str(k)) for k in self.api_keys)
+        object.__setattr__(self, "api_keys", keys)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

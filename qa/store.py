@@ -160,6 +160,11 @@ rights_requests = Table(
     # The team's latest message to the requester (mailed with a status change); personal, as
     # the notes are, but the notes never leave the team.
     Column("reply", Text),
+    # What the visitor was told (qa/shown.py): the policy's version and the sections shown.
+    Column("policy_document", String(200)),
+    Column("policy_version", String(64)),
+    Column("policy_updated", String(100)),
+    Column("sections", Text),  # a JSON list of section ids
     Index("ix_rights_requests_status_due", "status", "due_at"),
 )
 
@@ -175,6 +180,34 @@ escalations = Table(
     Column("consent", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("erased_at", UTCDateTime),
+    # The case (qa/escalations.py): open, answered or closed; who has it; the team's words.
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("assignee", String(64)),
+    Column("notes", Text),  # internal; personal data like a request's notes
+    Column("replies", Text),  # a JSON list of the replies sent to the visitor
+    Column("status_token_hash", String(64)),  # none for escalations made before 0007
+    Column("updated_at", UTCDateTime),
+    Column("policy_document", String(200)),
+    Column("policy_version", String(64)),
+    Column("policy_updated", String(100)),
+    Column("sections", Text),
+)
+
+# Who changed what, and when: one row per change to a request or an escalation, written in the
+# change's transaction and never updated or deleted (an erasure leaves it: qa/history.py keeps
+# names of keys, statuses and flags here, nothing of the person).
+history = Table(
+    "history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # rights_request or escalation
+    Column("reference", String(20), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("details", Text, nullable=False),  # JSON of qa.history.Details
+    Index("ix_history_reference", "kind", "reference", "id"),
+    sqlite_autoincrement=True,
 )
 
 outbox = Table(

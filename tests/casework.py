@@ -196,6 +196,15 @@ def desk(settings: Settings, assistant: Assistant) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture()
+def commands(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The casework settings, also in PRIVACY_QA_* for `privacy-qa` commands (qa.cli.main)."""
+    for name, value in settings.to_environ().items():
+        if value:
+            monkeypatch.setenv(name, value)
+    return settings
+
+
 def rights_body(**changes: Any) -> dict[str, Any]:
     """A valid rights-request body, with some fields changed."""
     body: dict[str, Any] = {

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -176,10 +176,16 @@ def test_chat_rights_question_offers_the_named_request(
     page.goto(site.url + "/")
     turn = ask(page, "How can I delete my data?")
     request_link = turn.get_by_role("link", name=re.compile("erasure", re.IGNORECASE))
-    assert request_link.get_attribute("href") == "/rights-requests/new?right=erasure"
+    # The link names the right, and the sections the visitor was shown, for the request.
+    shown = [a.get_attribute("data-section-id") for a in turn.locator("article.answer").all()]
+    href = request_link.get_attribute("href") or ""
+    assert href.startswith("/rights-requests/new?right=erasure&sections=")
     request_link.click()
-    page.wait_for_url(re.compile(r"/rights-requests/new\?right=erasure$"))
+    page.wait_for_url(re.compile(r"/rights-requests/new\?right=erasure&sections="))
     assert page.get_by_label("What would you like us to do?").input_value() == "erasure"
+    carried = page.locator("input[name=sections]").get_attribute("value") or ""
+    assert carried and carried == unquote(href.split("sections=", 1)[1])
+    assert shown and carried.split(",") == shown
 
 
 def test_chat_works_by_keyboard_alone_with_visible_focus(
@@ -280,7 +286,7 @@ def test_unanswered_question_is_escalated_from_the_chat(
     sent.wait_for()
     reference = sent.locator(".reference").inner_text()
     assert re.fullmatch(r"ESC-\d{4}-\d{6}", reference)
-    assert "They will reply to ana@example.com." in sent.inner_text()
+    assert "They will reply to ana@example.com within 2 business days." in sent.inner_text()
     shoot(page, "chat-escalation")
     stored = {e.reference: e for e in site.app.state.services.escalations.list()}
     escalation = stored[reference]
@@ -291,6 +297,11 @@ def test_unanswered_question_is_escalated_from_the_chat(
         "Can I bring my dog to your office?",
     ]
     assert "Data Retention" in escalation.transcript[0].answer
+    sent.get_by_role("link", name="Your question's status page").click()
+    page.wait_for_url(re.compile(rf"/escalations/{reference}\?token="))
+    assert "No reply yet. The privacy team replies within 2 business days." in page.inner_text(
+        "main"
+    )
 
 
 def test_unanswered_question_is_escalated_without_javascript(

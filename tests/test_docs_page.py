@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qa.assistant import Assistant
-from qa.settings import Settings
+from qa.settings import Settings, parse_api_keys
 from tests.browser_support import Tab, bound_socket, origin, serving
 from tests.casework import API_KEY
 from web.app import create_app
@@ -25,7 +25,7 @@ def docs_site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) ->
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("docs-data"),
         public_url=origin(sock),
-        api_keys=(API_KEY,),
+        api_keys=parse_api_keys(API_KEY),
     )
     with serving(create_app(settings, assistant=assistant), sock):
         yield origin(sock)

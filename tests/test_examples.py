@@ -17,7 +17,7 @@ from index.policy import PolicyError
 from qa.cli import main
 from qa.examples import read_example_file, read_example_files
 from qa.limits import parse_limits
-from qa.settings import Settings
+from qa.settings import Settings, key_name
 from tests.casework import API_KEY, wait_for
 from tests.conftest import DATA
 from web.app import create_app
@@ -70,7 +70,8 @@ def test_an_added_example_answers_with_its_section_and_a_removed_one_stops(
     example = added.json()
     assert example["document"] == "widgets-policy" and example["section_id"] == "your-rights"
     assert example["question"] == PRINTOUT  # spaces collapsed
-    assert example["stale"] is False and example["created_by"] is None and example["created_at"]
+    assert example["stale"] is False and example["created_at"]
+    assert example["created_by"] == key_name(API_KEY)  # the key that added it, by its name
     after = _ask(teach, PRINTOUT)
     assert after["answered"] is True
     assert after["sections"][0]["id"] == "your-rights"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from qa.assistant import Assistant
 from qa.feedback import FeedbackCount, FeedbackCounts
 from qa.limits import parse_limits
-from qa.settings import Settings
+from qa.settings import Settings, parse_api_keys
 from qa.store import Cipher, Store, make_engine
 from tests.casework import API_KEY
 from web.app import create_app
@@ -84,7 +84,7 @@ def test_the_privacy_team_reads_the_counts_with_a_support_key(
     assistant: Assistant, tmp_path: Path
 ) -> None:
     key = "k" * 24
-    settings = Settings(data_dir=tmp_path, api_keys=(key,))
+    settings = Settings(data_dir=tmp_path, api_keys=parse_api_keys(key))
     before = datetime.now(UTC).date().isoformat()
     with TestClient(create_app(settings, assistant=assistant)) as client:
         client.post("/api/feedback", json={"section_id": "contact-us", "helpful": False})
@@ -100,7 +100,7 @@ def _feedback_settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
-        api_keys=(API_KEY,),
+        api_keys=parse_api_keys(API_KEY),
         rate_limits=parse_limits("off"),
     )
 

@@ -209,7 +209,9 @@ def test_escalation_form_hands_the_question_to_the_privacy_team(client: TestClie
     response = client.post("/escalations/new", data=data)
     assert response.status_code == 200
     reference = re.search(r'class="reference">(ESC-\d{4}-\d{6})<', response.text)
-    assert reference and "They will reply to ana@example.com." in response.text
+    assert (
+        reference and "They will reply to ana@example.com within 2 business days." in response.text
+    )
     (stored,) = services(client).escalations.list()
     assert stored.reference == reference.group(1)
     assert (stored.question, stored.email, stored.consent) == (
@@ -280,3 +282,19 @@ def test_a_hostile_form_token_gets_the_reload_page_not_a_500(
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_the_sections_the_chat_showed_go_with_a_request_from_the_form(client: TestClient) -> None:
+    answer = client.get("/", params={"q": "can you delete my data?"})
+    link = re.search(r'class="action rights_request"[^>]*href="([^"]+)"', answer.text)
+    assert link is not None and "sections=" in link.group(1)
+    form = client.get(link.group(1).replace("&amp;", "&"))
+    carried = re.search(r'name="sections" value="([^"]+)"', form.text)
+    assert carried is not None
+    response = send_rights_request(client, sections=carried.group(1), token=token_of(form.text))
+    assert response.status_code == 303, response.text
+    reference, token = re.findall(r"/(RR-[\d-]+)\?token=([\w-]+)", response.headers["location"])[0]
+    stored = services(client).rights.status(reference, token)
+    assert ",".join(stored.shown.sections) == carried.group(1)
+    bad = send_rights_request(client, sections="data-retention,no-such-section")
+    assert bad.status_code == 422 and "no-such-section" in bad.text

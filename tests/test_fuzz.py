@@ -24,7 +24,7 @@ from schemathesis.engine import events, from_schema
 
 from qa.assistant import Assistant
 from qa.limits import parse_limits
-from qa.settings import Settings
+from qa.settings import Settings, parse_api_keys
 from tests.casework import API_KEY
 from web.app import create_app
 
@@ -51,7 +51,7 @@ def fuzzed_app(tmp_path: Any, assistant: Assistant) -> Iterator[FastAPI]:
     """The app on SQLite with a support key; its lifespan runs while the cases are sent."""
     settings = Settings(
         data_dir=tmp_path,
-        api_keys=(API_KEY,),
+        api_keys=parse_api_keys(API_KEY),
         privacy_email="privacy@example.com",
         public_url="http://testserver",
         # One client sending thousands of requests: the limits would answer most of them.

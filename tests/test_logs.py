@@ -59,6 +59,7 @@ CANARY_BODY: dict[str, Any] = {
     "consent": True,
     "note": NAME,
     "reason": NAME,
+    "text": NAME,
     "section_id": NAME,
     "token": SECRET,
 }
@@ -111,7 +112,15 @@ def visit_everything(
     rights_form = {"right": "access", "jurisdiction": "ccpa", **person}
     assert post_form("/rights-requests/new", rights_form) == 303
     escalation = {"question": QUESTION, "email": EMAIL, "consent": True}
-    assert post("/api/escalations", escalation)[0] == 201
+    status, asked = post("/api/escalations", escalation)
+    assert status == 201, asked
+    case = f"/api/support/escalations/{asked['reference']}"
+    change = json.dumps({"note": f"{NAME} called", "assignee": "alice"}).encode()
+    assert send("PATCH", case, HEADERS, change, "application/json")[0] == 200
+    assert post(f"{case}/reply", {"text": f"Dear {NAME}, {EMAIL}"})[0] == 200
+    for url in (asked["status_url"], asked["api_url"]):
+        path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+        assert send("GET", path, HEADERS, None, None)[0] == 200
     assert post_form("/escalations/new", {"question": QUESTION, "email": EMAIL, "consent": "yes"})
     status, opt_out = post(
         "/api/rights-requests", {"right": "opt_out", "jurisdiction": "ccpa", **person}

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.throughput import serve
 from qa.assistant import Assistant
 from qa.limits import parse_limits
-from qa.settings import Settings
+from qa.settings import Settings, parse_api_keys
 from tests.casework import API_KEY, MailSink, casework_settings, rights_body, wait_for
 from web.app import create_app
 
@@ -62,7 +62,7 @@ def test_metrics_need_the_token_or_a_support_key(tmp_path: Path, assistant: Assi
         off = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert off.status_code == 403
     assert "PRIVACY_QA_METRICS_TOKEN" in off.json()["error"]["message"]
-    settings = Settings(data_dir=tmp_path, metrics_token=TOKEN, api_keys=(API_KEY,))
+    settings = Settings(data_dir=tmp_path, metrics_token=TOKEN, api_keys=parse_api_keys(API_KEY))
     with TestClient(create_app(settings, assistant=assistant)) as client:
         assert client.get("/metrics").status_code == 401
         wrong = client.get("/metrics", headers={"Authorization": "Bearer not-the-token-at-all"})

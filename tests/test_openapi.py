@@ -17,7 +17,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from qa.assistant import Assistant
-from qa.settings import Settings
+from qa.settings import Settings, parse_api_keys
 from tests.browser_support import bound_socket, origin, serving
 from tests.casework import API_KEY
 from web.app import create_app
@@ -30,7 +30,7 @@ GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 @pytest.fixture(scope="module")
 def spec(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The app's schema, with the support API on."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("spec"), api_keys=(API_KEY,))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("spec"), api_keys=parse_api_keys(API_KEY))
     schema: dict[str, Any] = create_app(settings, assistant=assistant).openapi()
     return schema
 
@@ -106,7 +106,7 @@ def generated(spec: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def served(assistant: Assistant, tmp_path: Path) -> Iterator[str]:
     """The real app with the support API on, over HTTP on a free loopback port."""
     sock = bound_socket()
-    settings = Settings(data_dir=tmp_path / "data", api_keys=(API_KEY,))
+    settings = Settings(data_dir=tmp_path / "data", api_keys=parse_api_keys(API_KEY))
     with serving(create_app(settings, assistant=assistant), sock):
         yield origin(sock)
 

@@ -98,6 +98,15 @@ def test_canaries_in_every_field_reach_neither_the_logs_nor_the_encrypted_databa
         }
         escalated = post(url + "/api/escalations", escalation)
         assert escalated.status == 201, escalated.body
+        case = f"/api/support/escalations/{escalated.body['reference']}"
+        noted = call("PATCH", url + case, {"note": f"ask legal {canary('escalation note')}"}, AUTH)
+        assert noted.status == 200, noted.text
+        replied = call("POST", url + case + "/reply", {"text": canary("reply")}, AUTH)
+        assert replied.status == 200, replied.text
+        assert (
+            canary.values["reply"]
+            in call("GET", url + local(str(escalated.body["status_url"]))).text
+        )
 
         path = f"/api/support/rights-requests/{reference}"
         changes = [
@@ -115,6 +124,7 @@ def test_canaries_in_every_field_reach_neither_the_logs_nor_the_encrypted_databa
         # Every mail goes out (verification, privacy@ twice, two status changes).
         smtp.wait(2, to=PRIVACY)
         smtp.wait(3, to=request["email"])
+        smtp.wait(1, to=str(escalation["email"]))  # the reply
 
         # The data is there for the privacy team, decrypted: the canaries were stored.
         stored = call("GET", url + path, headers=AUTH).body

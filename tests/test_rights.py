@@ -16,6 +16,7 @@ from qa.intents import RIGHTS, Right
 from qa.requests import STATUSES
 from qa.store import rights_requests
 from tests.casework import (
+    API_KEY,
     PRIVACY,
     MailSink,
     every_stored_value,
@@ -370,3 +371,41 @@ def test_logs_hold_no_name_email_or_question(
     assert created["reference"] in text  # the logs do say what happened
     for secret in ("ana@example.com", "Ana Lima", "4411", "please delete", "zanzibar", "v@example"):
         assert secret not in text
+
+
+# -- what the visitor was told ----------------------------------------------------------------
+
+
+def test_a_request_records_the_policy_version_and_the_sections_it_names(
+    desk: TestClient, smtp: MailSink
+) -> None:
+    answer = desk.post("/api/ask", json={"question": "can you delete my data?"}).json()
+    ids = [s["id"] for s in answer["sections"]]
+    created = desk.post(URL, json=rights_body(sections=ids))
+    assert created.status_code == 201, created.text
+    reference = created.json()["reference"]
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    stored = desk.get(f"/api/support/rights-requests/{reference}", headers=auth).json()
+    assert stored["sections"] == ids
+    assert stored["policy"] == {
+        "document": answer["policy"]["document"],
+        "version": answer["policy"]["version"],
+        "last_updated": answer["policy"]["last_updated"],
+    }
+    plain = desk.post(URL, json=rights_body(email="other@example.com")).json()["reference"]
+    without = desk.get(f"/api/support/rights-requests/{plain}", headers=auth).json()
+    assert without["sections"] == [] and without["policy"]["version"] == answer["policy"]["version"]
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [["no-such-section"], ["data-retention", "<script>"], "data-retention", [""], ["x"] * 21],
+)
+def test_a_section_the_policy_does_not_have_gets_422_naming_sections(
+    desk: TestClient, sections: Any
+) -> None:
+    response = desk.post(URL, json=rights_body(sections=sections))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"].startswith("sections"), error
+    assert _count(desk.app.state.settings.database_url) == 0  # type: ignore[attr-defined]

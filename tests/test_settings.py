@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from qa.errors import SettingsError
-from qa.settings import PREFIX, Settings, bundled_policy, describe
+from qa.settings import PREFIX, Settings, bundled_policy, describe, key_name
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -91,3 +92,51 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text(encoding="utf-8")
     missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
     assert not missing, f"add these settings to the README's settings table: {missing}"
+
+
+def test_support_keys_are_named_or_named_by_a_hash_of_the_key() -> None:
+    alice, tool, bare = "a" * 20, "t" * 20, "b" * 20
+    settings = Settings.from_env({"PRIVACY_QA_API_KEYS": f"alice:{alice}, tool.v2:{tool},{bare}"})
+    assert [(k.name, k.key) for k in settings.api_keys] == [
+        ("alice", alice),
+        ("tool.v2", tool),
+        ("key-" + hashlib.sha256(bare.encode()).hexdigest()[:8], bare),
+    ]
+    assert key_name(bare) == settings.api_keys[2].name
+    assert Settings.from_env(settings.to_environ()) == settings  # workers get the same names
+    for text in (repr(settings), repr(settings.api_keys), settings.shown("api_keys")):
+        assert alice not in text and bare not in text  # a key is never shown or logged
+    given = (f"alice:{alice}",)  # as code may give them, in the setting's syntax
+    assert Settings(api_keys=given).api_keys == settings.api_keys[:1]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("al ice:" + "k" * 20, "has a name that is not allowed"),
+        ("ana@example.com:" + "k" * 20, "has a name that is not allowed"),
+        ("requester:" + "k" * 20, "not requester or system"),
+        ("system:" + "k" * 20, "not requester or system"),
+        (":" + "k" * 20, "has a name that is not allowed"),
+        ("x" * 65 + ":" + "k" * 20, "has a name that is not allowed"),
+        ("alice:tinykey9", "shorter than 16 characters"),
+        ("alice:" + "k" * 20 + ",alice:" + "j" * 20, "given to two keys"),
+        ("alice:" + "k" * 20 + ",bob:" + "k" * 20, "listed twice"),
+    ],
+)
+def test_a_bad_key_name_is_a_settings_error_that_does_not_show_the_key(
+    value: str, says: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"PRIVACY_QA_API_KEYS": value})
+    message = raised.value.message
+    assert raised.value.field == "PRIVACY_QA_API_KEYS" and says in message
+    assert "k" * 20 not in message and "j" * 20 not in message and "tinykey9" not in message
+
+
+def test_the_reply_time_is_one_short_line() -> None:
+    assert Settings().reply_time == "within 2 business days"
+    assert Settings.from_env({"PRIVACY_QA_REPLY_TIME": "by tomorrow"}).reply_time == "by tomorrow"
+    for bad in ("two\nlines", "x" * 101):
+        with pytest.raises(SettingsError, match="PRIVACY_QA_REPLY_TIME"):
+            Settings.from_env({"PRIVACY_QA_REPLY_TIME": bad})

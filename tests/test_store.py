@@ -14,6 +14,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
 
+from qa.assistant import Assistant
+from qa.errors import NotFound
+from qa.escalations import Escalations
 from qa.outbox import FileTransport, Outbox
 from qa.requests import Intake, RightsRequests
 from qa.retention import purge
@@ -165,5 +168,35 @@ def test_an_answer_stored_before_the_sealed_format_still_replays(database_url: s
                 201,
                 {"reference": "RR-X"},
             )
+    finally:
+        store.close()
+
+
+def test_escalations_made_before_cases_become_open_cases_without_a_status_page(
+    database_url: str, tmp_path: Path, assistant: Assistant
+) -> None:
+    store = Store(make_engine(database_url))
+    try:
+        config = Config()
+        config.set_main_option("script_location", "qa:migrations")
+        with store.transaction() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0006")
+            conn.exec_driver_sql(  # the columns of 0006, before escalations were cases
+                "INSERT INTO escalations (reference, question, consent, created_at) "
+                "VALUES ('ESC-2025-000001', 'Old question?', false, '2025-06-01 10:00:00')"
+            )
+        store.upgrade()  # 0010 (the cases) on top of a database in use
+        box = Outbox(store, FileTransport(tmp_path / "mail"), "assistant@example.com")
+        desk = Escalations(
+            store, box, assistant, public_url="http://testserver", privacy_email="p@example.com"
+        )
+        old = desk.get("ESC-2025-000001")
+        assert (old.status, old.assignee, old.replies, old.shown.sections) == ("open", None, (), ())
+        with pytest.raises(NotFound):
+            desk.status("ESC-2025-000001", "any-token")  # no token was ever given for it
+        answered, mailed = desk.reply("ESC-2025-000001", "Thanks for asking.", actor="alice")
+        assert answered.status == "answered" and not mailed
+        assert [c.action for c in desk.history("ESC-2025-000001")] == ["replied"]
     finally:
         store.close()

@@ -57,6 +57,9 @@ def test_missing_or_wrong_key_gets_401_with_www_authenticate(
         ("GET", f"{SUPPORT}/RR-2026-000001"),
         ("PATCH", f"{SUPPORT}/RR-2026-000001"),
         ("GET", "/api/support/escalations"),
+        ("GET", "/api/support/escalations/ESC-2026-000001"),
+        ("PATCH", "/api/support/escalations/ESC-2026-000001"),
+        ("POST", "/api/support/escalations/ESC-2026-000001/reply"),
         ("POST", "/api/support/ask"),
         ("POST", "/api/support/erase"),
     ):

@@ -145,6 +145,11 @@ def test_every_public_route_counts_against_a_limit(client: TestClient) -> None:
     assert bucket_for("GET", "/rights-requests/RR-2026-000001") == "lookup"
     assert bucket_for("GET", "/rights-requests/verify") == "lookup"
     assert bucket_for("PATCH", "/api/support/rights-requests/RR-2026-000001") == "support"
+    # An escalation's status page and its JSON hold a token a guesser would try: lookup.
+    assert bucket_for("GET", "/escalations/ESC-2026-000001") == "lookup"
+    assert bucket_for("GET", "/api/escalations/ESC-2026-000001") == "lookup"
+    assert bucket_for("POST", "/escalations/new") == "submit"
+    assert bucket_for("POST", "/api/support/escalations/ESC-2026-000001/reply") == "support"
 
 
 # -- in process, memory buckets -----------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from starlette.responses import Response
 
 from qa.escalations import Turn
+from web.deps import SettingsDep
 from web.responses import JSONResponse
-from web.rights import ERRORS, IdempotencyKey, address
+from web.rights import ERRORS, NO_STORE, IdempotencyKey, StatusToken, address
 from web.schemas import ADDRESS_OR_BLANK, SOME_TEXT
 from web.services import ServicesDep
 
@@ -80,10 +83,38 @@ class EscalationIn(BaseModel):
 
 
 class EscalationOut(BaseModel):
-    """The reference to quote when writing to the privacy team."""
+    """The reference to quote when writing to the privacy team, and the status link."""
 
     reference: str = Field(examples=["ESC-2026-000001"])
     received_at: str
+    status_url: str = Field(
+        description="Secret link to the status page (HTML) with the team's replies; keep it "
+        "private."
+    )
+    api_url: str = Field(
+        description="The same status as JSON (GET /api/escalations/{reference}?token=...)."
+    )
+    reply_time: str = Field(
+        description="When the privacy team replies (PRIVACY_QA_REPLY_TIME), for the visitor.",
+        examples=["within 2 business days"],
+    )
+
+
+class EscalationReplyOut(BaseModel):
+    """A reply of the privacy team."""
+
+    at: str
+    text: str
+
+
+class EscalationStatusOut(BaseModel):
+    """An escalation as the visitor sees it: its status and the team's replies."""
+
+    reference: str
+    status: Literal["open", "answered", "closed"]
+    created_at: str
+    updated_at: str | None
+    replies: list[EscalationReplyOut]
 
 
 @router.post(
@@ -93,9 +124,13 @@ class EscalationOut(BaseModel):
     responses={k: v for k, v in ERRORS.items() if k != 404},
 )
 def submit_escalation(
-    body: EscalationIn, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    body: EscalationIn,
+    services: ServicesDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Send a question to a person on the privacy team, with the sections the policy offers."""
+    """Send a question to a person on the privacy team, with the sections the policy offers;
+    the answer says when they reply and gives the status link."""
     status, data = services.escalations.submit(
         body.question,
         tuple(Turn(t.question, t.answer) for t in body.transcript),
@@ -104,4 +139,17 @@ def submit_escalation(
         idempotency_key,
     )
     services.sender.wake()
-    return JSONResponse(data, status_code=status)
+    data = {**data, "reply_time": settings.reply_time}
+    return JSONResponse(data, status_code=status, headers=NO_STORE)
+
+
+@router.get("/api/escalations/{reference}", response_model=EscalationStatusOut, responses=ERRORS)
+def escalation_status(
+    reference: str,
+    services: ServicesDep,
+    token: StatusToken,
+) -> Response:
+    """The status of a question sent to the privacy team, and their replies, for whoever
+    holds its status URL."""
+    escalation = services.escalations.status(reference, token)
+    return JSONResponse(escalation.public_dict(), headers=NO_STORE)

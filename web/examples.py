@@ -11,7 +11,7 @@ from web.paging import Limit, Offset, page_response
 from web.responses import JSONResponse
 from web.schemas import ErrorOut, ExampleIn, ExampleListOut, ExampleOut
 from web.services import ServicesDep
-from web.support import NO_STORE, SUPPORT_ERRORS, require_key
+from web.support import NO_STORE, SUPPORT_ERRORS, KeyName, require_key
 
 MAX_ID = 2_147_483_647  # the largest id the database's integers hold
 
@@ -32,10 +32,12 @@ router = APIRouter(
         404: {"model": ErrorOut, "description": "No such document, or no such section in it."},
     },
 )
-def add_example(body: ExampleIn, services: ServicesDep) -> Response:
+def add_example(body: ExampleIn, services: ServicesDep, actor: KeyName) -> Response:
     """Teach the assistant that a question means a section; answers use it at once (201).
     The same question for the same section again gives the example back with 200."""
-    example, created = services.examples.add(body.section_id, body.question, body.document)
+    example, created = services.examples.add(
+        body.section_id, body.question, body.document, created_by=actor
+    )
     if created:
         # This process answers with it before the reply goes; the others within
         # PRIVACY_QA_EXAMPLES_RELOAD_SECONDS.

@@ -25,7 +25,6 @@ from qa.requests import (
     NO_VERIFICATION,
     PERIOD_WORDS,
     WITHDRAWABLE,
-    Intake,
     RightsRequest,
 )
 from web.chat import form_tokens
@@ -73,9 +72,16 @@ FIELD_LABELS = {
     "question": "Your question",
     "consent": "Permission to reply",
     "transcript": "Conversation",
+    "sections": "The policy sections you read",
 }
 MAX_FORM_FIELDS = 20
 _REFERENCE = "RR-[0-9]{4}-[0-9]{1,12}"
+_ESC_REFERENCE = "ESC-[0-9]{4}-[0-9]{1,12}"
+ESCALATION_STATUS_TEXT = {
+    "open": "Sent: the privacy team has your question",
+    "answered": "Answered (see below)",
+    "closed": "Closed",
+}
 # One right of each deadline rule: the form holds each rule's text for every law.
 DEADLINE_KINDS = ("access", "opt_out", "limit")
 
@@ -94,7 +100,14 @@ class ReferenceConvertor(Convertor[str]):
         return value
 
 
+class EscalationReferenceConvertor(ReferenceConvertor):
+    """An escalation's reference (ESC-2026-000001): /escalations/new is not one."""
+
+    regex = _ESC_REFERENCE
+
+
 register_url_convertor("rr_reference", ReferenceConvertor())
+register_url_convertor("esc_reference", EscalationReferenceConvertor())
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -274,8 +287,10 @@ async def new_rights_request(
     right: Annotated[str | None, Query(max_length=40)] = None,
     jurisdiction: Annotated[str | None, Query(max_length=40)] = None,
     question: Annotated[str | None, Query(max_length=500)] = None,
+    sections: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
-    """One form for every right; ?right= and ?jurisdiction= choose the options."""
+    """One form for every right; ?right= and ?jurisdiction= choose the options; ?sections=
+    (comma-separated ids, as the chat sends them) says what the visitor read."""
     if services.rights.privacy_email is None:
         return _requests_off("Making a privacy request")
     values = {
@@ -285,6 +300,7 @@ async def new_rights_request(
         "email": "",
         "details": "",
         "question": question or "",
+        "sections": sections or "",
     }
     return _rights_form(request, values, {})
 
@@ -299,14 +315,17 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
     values = {name: fields.get(name, "") for name in ("right", "jurisdiction", "name", "email")}
     values["details"] = fields.get("details", "")
     values["question"] = fields.get("question", "")
-    optional = ("details", "question")
+    values["sections"] = fields.get("sections", "")
+    optional = ("details", "question", "sections")
     data: dict[str, Any] = {k: v for k, v in values.items() if v or k not in optional}
+    if "sections" in data:
+        data["sections"] = [i.strip() for i in data["sections"].split(",") if i.strip()]
     body, errors = _validate(RightsRequestIn, data)
     if errors:
         return _rights_form(request, values, errors, status=422)
     try:
         _, created = await run_in_threadpool(
-            services.rights.submit, Intake(**body.model_dump()), f"form:{nonce}"
+            services.rights.submit, body.to_intake(), f"form:{nonce}"
         )
     except IdempotencyMismatch:
         errors = {
@@ -561,6 +580,53 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
         title="Sent to the privacy team",
         reference=created["reference"],
         email=body.email,
+        reply_time=request.app.state.settings.reply_time,
+        status_path=_path_of(created["status_url"]),
     )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+def _path_of(url: str) -> str:
+    """The path and query of a link the desk made on PRIVACY_QA_PUBLIC_URL."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def _not_found(heading: str, what: str) -> Response:
+    return render_page(
+        "message_page.html",
+        status=404,
+        title=heading,
+        heading=heading,
+        lines=[
+            f"There is no {what} with this reference and link. Open the status link "
+            "we gave you, and check that you copied all of it."
+        ],
+        back="/contact",
+        back_label="Contact the privacy team",
+    )
+
+
+@router.get("/escalations/{reference:esc_reference}")
+def escalation_page(
+    reference: str,
+    services: ServicesDep,
+    settings: SettingsDep,
+    token: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The status page of a question sent to the privacy team: its status and their replies."""
+    try:
+        found = services.escalations.status(reference, token)
+    except NotFound:
+        page = _not_found("Question not found", "question")
+    else:
+        page = render_page(
+            "escalation_status.html",
+            title=f"Your question {found.reference}",
+            escalation=found,
+            status_label=ESCALATION_STATUS_TEXT.get(found.status, found.status),
+            reply_time=settings.reply_time,
+        )
     page.headers["cache-control"] = "no-store"
     return page

@@ -185,7 +185,7 @@ def record_answer(connection: HTTPConnection, answer: Answer) -> None:
 
 def require_metrics_token(request: Request, settings: SettingsDep) -> Response | None:
     """None if the request holds the metrics token or a support key, else the refusal."""
-    tokens = [t for t in (settings.metrics_token, *settings.api_keys) if t]
+    tokens = [t for t in (settings.metrics_token, *(k.key for k in settings.api_keys)) if t]
     if not tokens:
         return error_response(
             403,

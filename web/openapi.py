@@ -78,8 +78,20 @@ def declare_model(components: dict[str, Any], model: type[BaseModel]) -> None:
     components[model.__name__] = schema
 
 
+def document_section_ids(schema: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """`schema` with the section ids a rights request may name listed (changed in place): they
+    are the served policy's, so a client knows them and a generated one can check them."""
+    model = schema.get("components", {}).get("schemas", {}).get("RightsRequestIn", {})
+    sections = model.get("properties", {}).get("sections", {})
+    for option in sections.get("anyOf", [sections]):
+        if option.get("type") == "array":
+            option["items"]["enum"] = ids
+    return schema
+
+
 def install_openapi(app: FastAPI) -> None:
-    """Make the app's /openapi.json declare the refusals (FastAPI builds it once, on demand)."""
+    """Make the app's /openapi.json declare the refusals and the policy's section ids (FastAPI
+    builds it once, on demand)."""
     build: Callable[[], dict[str, Any]] = app.openapi
     documented: set[int] = set()
 
@@ -87,6 +99,9 @@ def install_openapi(app: FastAPI) -> None:
         schema = build()
         if id(schema) not in documented:
             document_refusals(schema)
+            library = app.state.assistant.library
+            ids = [s.id for p in library.documents.values() for s in p.sections]
+            document_section_ids(schema, list(dict.fromkeys(ids)))
             documented.add(id(schema))
         return schema
 

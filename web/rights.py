@@ -13,6 +13,7 @@ from qa.errors import Conflict, QAError
 from qa.intents import Right
 from qa.mail import check_address, check_header_value
 from qa.requests import Intake, LinkNotValid, Resent
+from qa.shown import MAX_SECTIONS
 from web.chat import form_tokens
 from web.pages import render_page
 from web.responses import JSONResponse
@@ -45,10 +46,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
-# The token of the request's status URL: it shows the caller is the requester.
-StatusToken = Annotated[
-    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -59,6 +56,12 @@ IdempotencyKey = Annotated[
         description="Any unique string (a UUID, say): a retry with the same key and body gets "
         "the first answer, and no second request is made.",
     ),
+]
+
+
+# The secret of a status URL (a request's or an escalation's), as the visitor's link has it.
+StatusToken = Annotated[
+    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
 ]
 
 
@@ -109,6 +112,17 @@ class RightsRequestIn(BaseModel):
     question: str | None = Field(
         None, max_length=MAX_QUESTION, description="What the visitor asked the assistant."
     )
+    sections: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None,
+        max_length=MAX_SECTIONS,
+        description="The ids of the policy's sections the visitor was shown (an answer's "
+        "sections[].id), so the team knows what they read; each must be a section of the policy.",
+    )
+
+    def to_intake(self) -> Intake:
+        """The request for the desk."""
+        data = self.model_dump()
+        return Intake(**{**data, "sections": tuple(data["sections"] or ())})
 
     @field_validator("name")
     @classmethod
@@ -175,8 +189,7 @@ def submit_rights_request(
     body: RightsRequestIn, services: ServicesDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Make a rights request; the requester gets a link to confirm their e-mail address."""
-    intake = Intake(**body.model_dump())
-    status, data = services.rights.submit(intake, idempotency_key)
+    status, data = services.rights.submit(body.to_intake(), idempotency_key)
     services.sender.wake()
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 

@@ -39,7 +39,12 @@ ASK = frozenset({"/api/ask", "/", "/widget", "/api/feedback"})
 SUBMIT = frozenset(
     {"/api/rights-requests", "/api/escalations", "/rights-requests/new", "/escalations/new"}
 )
-LOOKUP_PREFIXES = ("/api/rights-requests/", "/rights-requests/")
+LOOKUP_PREFIXES = (
+    "/api/rights-requests/",
+    "/rights-requests/",
+    "/api/escalations/",
+    "/escalations/",
+)
 REDIS_RETRY_SECONDS = 30.0
 
 

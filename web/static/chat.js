@@ -32,6 +32,16 @@ function ownPath(url) {
   return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : "/";
 }
 
+// A link the API made (absolute, on PRIVACY_QA_PUBLIC_URL) as a path on this page's origin.
+function localPath(url) {
+  try {
+    const parsed = new URL(url, location.href);
+    return ownPath(parsed.pathname + parsed.search);
+  } catch {
+    return "/";
+  }
+}
+
 function words(text) {
   return text.split(/\s+/).filter(Boolean).join(" ");
 }
@@ -179,6 +189,10 @@ class Chat {
       let href = action.url;
       if (action.kind === "escalate") {
         href = `/escalations/new?question=${encodeURIComponent(data.question)}`;
+      } else if (action.kind === "rights_request" && data.sections.length) {
+        // The request then records which sections the visitor read (web/forms.py).
+        const ids = data.sections.map((s) => s.id).join(",");
+        href += `${href.includes("?") ? "&" : "?"}sections=${encodeURIComponent(ids)}`;
       }
       list.append(el("li", {}, [
         el("a", {
@@ -279,7 +293,7 @@ class Chat {
     try {
       const { ok, data } = await postJSON("/api/escalations", body);
       if (!ok) return fail(errorMessage(data), data?.error?.field);
-      const notice = this.sentNotice(data.reference, email);
+      const notice = this.sentNotice(data, email);
       form.replaceWith(notice);
       notice.focus();
     } catch {
@@ -289,12 +303,15 @@ class Chat {
     }
   }
 
-  sentNotice(reference, email) {
+  sentNotice(data, email) {
+    const when = data.reply_time ? ` ${data.reply_time}` : "";
     return el("div", { class: "sent", tabindex: "-1", role: "status" }, [
-      el("p", {}, ["Sent to the privacy team. Your reference is ", el("strong", { class: "reference" }, reference), "."]),
-      el("p", {}, email
-        ? `They will reply to ${email}.`
-        : "You gave no e-mail address, so keep this reference if you contact them."),
+      el("p", {}, ["Sent to the privacy team. Your reference is ", el("strong", { class: "reference" }, data.reference), "."]),
+      el("p", { class: "reply-time" }, email
+        ? `They will reply to ${email}${when}.`
+        : `You gave no e-mail address: their reply${when} will be on your status page.`),
+      el("p", {}, [el("a", { href: localPath(data.status_url), class: "status-link" }, "Your question's status page"),
+        " (bookmark it: its address is private to you)."]),
     ]);
   }
 
