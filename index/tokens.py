@@ -16,6 +16,7 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _COUNTRY = re.compile(r"\bU\.S\.(?:A\.)?|\bUSA\b|\bUS\b")
 COUNTRY_WORD = "usa"
 _MAX_PHRASE = 3
+_STEM_CACHE = 100_000  # words whose stems an analyzer keeps (a few MB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,9 @@ class Analyzer:
         self.elisions = frozenset(w[:-1] for w in self.stopwords if w.endswith("'"))
         self.variants = {normalise(k): normalise(v) for k, v in (variants or {}).items()}
         self._stemmer = Stemmer.Stemmer(stemmer)
+        # Stems of the words seen so far, up to _STEM_CACHE of them: a visitor's words are
+        # mostly the policy's, stemmed again for every question otherwise.
+        self._stems: dict[str, str] = {}
         self._phrases: dict[tuple[str, ...], str] = {}
         self.groups: list[tuple[str, ...]] = []
         self.vocabulary: set[str] = set()
@@ -131,8 +135,13 @@ class Analyzer:
 
     def stem(self, word: str) -> str:
         """The Snowball stem of one normalised word (a known short form stands for its word)."""
-        word = self._unelided(word)
-        return _stem(self._stemmer, self.variants.get(word, word))
+        found = self._stems.get(word)
+        if found is None:
+            plain = self._unelided(word)
+            found = _stem(self._stemmer, self.variants.get(plain, plain))
+            if len(self._stems) < _STEM_CACHE:
+                self._stems[word] = found
+        return found
 
     def is_stopword(self, word: str) -> bool:
         """True for a normalised word that carries no meaning for retrieval."""

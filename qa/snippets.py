@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from index.ranker import QueryTerm
 from index.tokens import Analyzer, split_words
 from qa.answers import Highlight
-from qa.render import mark_spans
 
 MAX_SNIPPET = 320
 
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """A sentence of a section, its index terms and its words' stems with offsets."""
+    """A sentence of a section, its index terms and its words' stems with offsets, and its
+    HTML made once: `gaps[k]` is the escaped text before word k (after word k - 1), the last
+    one the text after the last word, and `marked[k]` / `plain[k]` word k escaped, with and
+    without its <mark>. html.escape maps character by character, so joining escaped pieces
+    is escaping the whole."""
 
     text: str
     terms: frozenset[str]
     words: tuple[tuple[int, int, str], ...]
+    html: str = ""
+    gaps: tuple[str, ...] = ()
+    plain: tuple[str, ...] = ()
+    marked: tuple[str, ...] = ()
 
 
 def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> tuple[Sentence, ...]:
@@ -30,8 +38,35 @@ def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> tuple[Sentenc
             for w in split_words(text)
             if not analyzer.is_stopword(w.text)
         )
-        prepared.append(Sentence(text, frozenset(analyzer.terms(text)), words))
+        ends = [0, *(e for _, e, _ in words)]
+        starts = [*(s for s, _, _ in words), len(text)]
+        plain = tuple(escape(text[s:e]) for s, e, _ in words)
+        prepared.append(
+            Sentence(
+                text,
+                frozenset(analyzer.terms(text)),
+                words,
+                escape(text),
+                tuple(escape(text[a:b]) for a, b in zip(ends, starts, strict=True)),
+                plain,
+                tuple(f"<mark>{w}</mark>" for w in plain),
+            )
+        )
     return tuple(prepared)
+
+
+def _sentence_html(sentence: Sentence, wanted: frozenset[str]) -> str:
+    """The sentence as HTML with its wanted words marked, from the pieces made at start-up."""
+    words = sentence.words
+    if not any(stem in wanted for _, _, stem in words):
+        return sentence.html
+    gaps, plain, marked = sentence.gaps, sentence.plain, sentence.marked
+    parts = []
+    for k, (_, _, stem) in enumerate(words):
+        parts.append(gaps[k])
+        parts.append(marked[k] if stem in wanted else plain[k])
+    parts.append(gaps[-1])
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +104,29 @@ def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippe
     """Pick the best-matching sentence (and the next best, if it matches too) and mark words."""
     if not sentences:
         return Snippet("", "", ())
-    scores = []
-    for sentence in sentences:
+    # The best sentence and the runner-up by (-score, position): the first two of a sort.
+    best, best_score, second, second_score = -1, 0.0, -1, 0.0
+    related = query.related
+    weight = query.synonym_weight
+    for i, sentence in enumerate(sentences):
         score = 0.0
-        for term, group in query.related:
-            if term.term in sentence.terms:
+        terms = sentence.terms
+        for term, group in related:
+            if term.term in terms:
                 score += term.weight
-            elif not group.isdisjoint(sentence.terms):
-                score += query.synonym_weight * term.weight
-        scores.append(score)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-    chosen = [ranked[0]]
-    if len(ranked) > 1 and scores[ranked[1]] > 0:
-        chosen.append(ranked[1])
+            elif not group.isdisjoint(terms):
+                score += weight * term.weight
+        if best < 0 or score > best_score:
+            best, best_score, second, second_score = i, score, best, best_score
+        elif second < 0 or score > second_score:
+            second, second_score = i, score
+    chosen = [best]
+    if second >= 0 and second_score > 0:
+        chosen.append(second)
     chosen.sort()
     wanted = query.wanted
     text_parts: list[str] = []
+    html_parts: list[str] = []
     spans: list[tuple[int, int]] = []
     offset = 0
     for n, i in enumerate(chosen):
@@ -94,10 +136,12 @@ def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippe
             if offset + len(joiner) + len(sentence.text) > MAX_SNIPPET:
                 break
             text_parts.append(joiner)
+            html_parts.append(joiner)  # nothing in it to escape
             offset += len(joiner)
         text_parts.append(sentence.text)
+        html_parts.append(_sentence_html(sentence, wanted))
         spans.extend((offset + s, offset + e) for s, e, stem in sentence.words if stem in wanted)
         offset += len(sentence.text)
     text = "".join(text_parts)
     highlights = tuple(Highlight(s, e, text[s:e]) for s, e in spans)
-    return Snippet(text, mark_spans(text, spans), highlights)
+    return Snippet(text, "".join(html_parts), highlights)
