@@ -17,7 +17,7 @@ from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
 from qa.languages import choose_documents, document_analyzer, not_in_language_answer
 from qa.render import render_markdown
-from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
+from qa.snippets import Sentences, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
 MAX_QUESTION = 500
 # The request that fits a question about a practice the policy is silent on: a visitor who asks
@@ -103,7 +103,7 @@ class _Document:
     policy: Policy
     ranker: Ranker
     html: dict[str, str]
-    sentences: dict[str, tuple[Sentence, ...]]
+    sentences: dict[str, Sentences]
 
 
 class Assistant:

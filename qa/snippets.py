@@ -15,58 +15,58 @@ MAX_SNIPPET = 320
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence of a section, its index terms and its words' stems with offsets, and its
-    HTML made once: `gaps[k]` is the escaped text before word k (after word k - 1), the last
-    one the text after the last word, and `marked[k]` / `plain[k]` word k escaped, with and
-    without its <mark>. html.escape maps character by character, so joining escaped pieces
-    is escaping the whole."""
+    HTML made once: `html` is the sentence escaped, and `marks[k]` where word k starts and
+    ends in it. html.escape maps character by character, so a word is marked by cutting the
+    escaped sentence at its ends: the same as escaping the pieces of a marked text."""
 
     text: str
     terms: frozenset[str]
     words: tuple[tuple[int, int, str], ...]
     html: str = ""
-    gaps: tuple[str, ...] = ()
-    plain: tuple[str, ...] = ()
-    marked: tuple[str, ...] = ()
+    marks: tuple[tuple[int, int], ...] = ()
+    stems: frozenset[str] = frozenset()
 
 
-def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> tuple[Sentence, ...]:
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """A section's sentences, and for each index term the sentences that have it, in order."""
+
+    items: tuple[Sentence, ...]
+    having: dict[str, tuple[int, ...]]
+
+
+def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
     """Analyse a section's sentences once, when the assistant is built."""
     prepared = []
-    for text in sentences:
+    having: dict[str, list[int]] = {}
+    for n, text in enumerate(sentences):
         words = tuple(
             (w.start, w.end, analyzer.stem(w.text))
             for w in split_words(text)
             if not analyzer.is_stopword(w.text)
         )
-        ends = [0, *(e for _, e, _ in words)]
-        starts = [*(s for s, _, _ in words), len(text)]
-        plain = tuple(escape(text[s:e]) for s, e, _ in words)
+        marks = []
+        at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
+        for start, end, _ in words:
+            at += len(escape(text[done:start]))
+            begin = at
+            at += len(escape(text[start:end]))
+            marks.append((begin, at))
+            done = end
+        terms = frozenset(analyzer.terms(text))
+        for term in terms:
+            having.setdefault(term, []).append(n)
         prepared.append(
             Sentence(
                 text,
-                frozenset(analyzer.terms(text)),
+                terms,
                 words,
                 escape(text),
-                tuple(escape(text[a:b]) for a, b in zip(ends, starts, strict=True)),
-                plain,
-                tuple(f"<mark>{w}</mark>" for w in plain),
+                tuple(marks),
+                frozenset(stem for _, _, stem in words),
             )
         )
-    return tuple(prepared)
-
-
-def _sentence_html(sentence: Sentence, wanted: frozenset[str]) -> str:
-    """The sentence as HTML with its wanted words marked, from the pieces made at start-up."""
-    words = sentence.words
-    if not any(stem in wanted for _, _, stem in words):
-        return sentence.html
-    gaps, plain, marked = sentence.gaps, sentence.plain, sentence.marked
-    parts = []
-    for k, (_, _, stem) in enumerate(words):
-        parts.append(gaps[k])
-        parts.append(marked[k] if stem in wanted else plain[k])
-    parts.append(gaps[-1])
-    return "".join(parts)
+    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,29 +100,38 @@ def prepare_query(
     return SnippetQuery(related, wanted, synonym_weight)
 
 
-def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippet:
+def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
+    """The sentences that share a term (or a relative of one) with the question, and their
+    scores: a term's weight where the sentence has it, synonym_weight of it where the
+    sentence has only a relative; summed term by term, so each float is what adding over
+    every sentence would give."""
+    having = sentences.having
+    scores: dict[int, float] = {}
+    for term, group in query.related:
+        direct = having.get(term.term, ())
+        weight = term.weight
+        for i in direct:
+            scores[i] = scores.get(i, 0.0) + weight
+        others = {i for g in group if g != term.term for i in having.get(g, ())}
+        if others:
+            others.difference_update(direct)
+            related = query.synonym_weight * weight
+            for i in others:
+                scores[i] = scores.get(i, 0.0) + related
+    return scores
+
+
+def make_snippet(sentences: Sentences, query: SnippetQuery) -> Snippet:
     """Pick the best-matching sentence (and the next best, if it matches too) and mark words."""
-    if not sentences:
+    items = sentences.items
+    if not items:
         return Snippet("", "", ())
-    # The best sentence and the runner-up by (-score, position): the first two of a sort.
-    best, best_score, second, second_score = -1, 0.0, -1, 0.0
-    related = query.related
-    weight = query.synonym_weight
-    for i, sentence in enumerate(sentences):
-        score = 0.0
-        terms = sentence.terms
-        for term, group in related:
-            if term.term in terms:
-                score += term.weight
-            elif not group.isdisjoint(terms):
-                score += weight * term.weight
-        if best < 0 or score > best_score:
-            best, best_score, second, second_score = i, score, best, best_score
-        elif second < 0 or score > second_score:
-            second, second_score = i, score
-    chosen = [best]
-    if second >= 0 and second_score > 0:
-        chosen.append(second)
+    # The first two of all sentences by (-score, position): the sentences without a term
+    # score 0 and the first of them all is the first sentence.
+    ranked = sorted((-score, i) for i, score in _scores(sentences, query).items() if score > 0)
+    chosen = [ranked[0][1] if ranked else 0]
+    if len(ranked) > 1:
+        chosen.append(ranked[1][1])
     chosen.sort()
     wanted = query.wanted
     text_parts: list[str] = []
@@ -130,7 +139,7 @@ def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippe
     spans: list[tuple[int, int]] = []
     offset = 0
     for n, i in enumerate(chosen):
-        sentence = sentences[i]
+        sentence = items[i]
         if n:
             joiner = " " if i == chosen[n - 1] + 1 else " … "
             if offset + len(joiner) + len(sentence.text) > MAX_SNIPPET:
@@ -139,8 +148,18 @@ def make_snippet(sentences: tuple[Sentence, ...], query: SnippetQuery) -> Snippe
             html_parts.append(joiner)  # nothing in it to escape
             offset += len(joiner)
         text_parts.append(sentence.text)
-        html_parts.append(_sentence_html(sentence, wanted))
-        spans.extend((offset + s, offset + e) for s, e, stem in sentence.words if stem in wanted)
+        html = sentence.html
+        if sentence.stems.isdisjoint(wanted):
+            html_parts.append(html)
+        else:
+            last = 0
+            for k, (start, end, stem) in enumerate(sentence.words):
+                if stem in wanted:
+                    begin, finish = sentence.marks[k]
+                    html_parts += (html[last:begin], "<mark>", html[begin:finish], "</mark>")
+                    last = finish
+                    spans.append((offset + start, offset + end))
+            html_parts.append(html[last:])
         offset += len(sentence.text)
     text = "".join(text_parts)
     highlights = tuple(Highlight(s, e, text[s:e]) for s, e in spans)
