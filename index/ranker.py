@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -412,11 +412,20 @@ class Ranker:
             terms, {names[i]: words for i, words in forms.items()}
         ).items():
             said[term] = np.maximum(said[term], strength) if term in said else strength
-        empty = Ranking(
-            tuple(terms), (), tuple(unknown), uncovered, tuple(every), named, uncovered_asked
-        )
+
+        def ranking(hits: Sequence[Hit] = ()) -> Ranking:
+            return Ranking(
+                tuple(terms),
+                tuple(hits),
+                tuple(unknown),
+                uncovered,
+                tuple(every),
+                named,
+                uncovered_asked,
+            )
+
         if not self.sections or not (known or asked or said):
-            return empty
+            return ranking()
         if not (known or said):
             # A question put only in words that carry no term ("who are you", "where are you
             # based"): the practice its form asks about is all the evidence there is, and the
@@ -427,7 +436,7 @@ class Ranker:
             found = self._rank_by_practice(topical_vector, None)
             if limit is not None:
                 found = found[:limit] + [h for h in found[limit:] if h.section == keep][:1]
-            return replace(empty, hits=tuple(found))
+            return ranking(found)
         # The sums below run in the order numpy's did (term by term, row by row), over the
         # non-zero entries only: the same floats, bit for bit.
         n = len(self.sections)
@@ -526,7 +535,7 @@ class Ranker:
                 self._matched_example(i, per_sentence, best_sentence[i]),
             )
             hits.append(hit)
-        return replace(empty, hits=tuple(hits))
+        return ranking(hits)
 
     def _intent_evidence(
         self, terms: Sequence[QueryTerm], intent_cues: Mapping[str, frozenset[str]]

@@ -116,6 +116,7 @@ class Analyzer:
                 terms.append(term)
             self.groups.append(tuple(dict.fromkeys(terms)))
         self._longest = max((len(p) for p in self._phrases), default=1)
+        self._phrase_starts = frozenset(p[0] for p in self._phrases)  # words a phrase can start at
         related: dict[str, set[str]] = {}
         for terms_of_group in self.groups:
             for term in terms_of_group:
@@ -159,7 +160,10 @@ class Analyzer:
             return stems
         found = []
         used: set[int] = set()
+        starts = self._phrase_starts
         for i in range(len(stems)):
+            if stems[i] not in starts:
+                continue
             for n in range(2, min(self._longest, len(stems) - i) + 1):
                 term = self._phrases.get(tuple(stems[i : i + n]))
                 if term:
