@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import orjson
 from fastapi import FastAPI, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 
@@ -36,7 +36,10 @@ def bare_app() -> FastAPI:
     @app.post("/api/ask")
     async def ask(request: Request) -> Response:
         # Read as our route reads it: the body validated by pydantic, the reply by orjson.
-        body = Ask.model_validate_json(await request.body())
+        try:
+            body = Ask.model_validate_json(await request.body())
+        except ValidationError:
+            return Response(b'{"error":"question: required"}', 422, media_type="application/json")
         return Response(orjson.dumps({"question": body.question}), media_type="application/json")
 
     return app
