@@ -91,3 +91,44 @@ QUESTIONS = (
 def questions(count: int) -> list[str]:
     """`count` questions, cycling through the list (there is no answer cache to flatter)."""
     return list(islice(cycle(QUESTIONS), count))
+
+
+# Ways visitors open and close a question: combined with QUESTIONS they give distinct questions
+# in the same vocabulary, so that no answer cache can carry a run.
+_OPENINGS = ("", "hi, ", "quick question: ", "please tell me ", "i was wondering ")
+_CLOSINGS = ("", " please", " on your app", " for my account", " thanks")
+_MIN_SWAP = 5  # letters a word needs before a typo is put in it
+
+
+def _with_typo(question: str, n: int) -> str:
+    """`question` with two adjacent letters of its `n`-th long word swapped (a typo)."""
+    words = question.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= _MIN_SWAP and w.isalpha()]
+    if not long:
+        return question
+    i = long[n % len(long)]
+    word = words[i]
+    at = 1 + n % (len(word) - 2)
+    words[i] = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return " ".join(words)
+
+
+def distinct_questions(count: int) -> list[str]:
+    """`count` different questions (up to about 4,000), the same on every run: each of
+    QUESTIONS with an opening and a closing, one in three with a typo as well."""
+    found: list[str] = []
+    seen: set[str] = set()
+    forms = len(_OPENINGS) * len(_CLOSINGS)
+    for n in range(len(QUESTIONS) * forms * 2):
+        base = QUESTIONS[n % len(QUESTIONS)]
+        form = (n // len(QUESTIONS)) % forms
+        question = f"{_OPENINGS[form % len(_OPENINGS)]}{base}{_CLOSINGS[form // len(_OPENINGS)]}"
+        if n % 3 == 2 or n >= len(QUESTIONS) * forms:
+            question = _with_typo(question, n)
+        key = " ".join(question.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            found.append(question)
+        if len(found) == count:
+            return found
+    raise ValueError(f"count: at most {len(found)} distinct questions can be made, not {count}")

@@ -1,4 +1,5 @@
-"""A synthetic policy of 40 sections, built the same way on every run (fixed seed)."""
+"""Synthetic policies (40 sections, or any number, and libraries of them), built the same way
+on every run (fixed seeds)."""
 
 from __future__ import annotations
 
@@ -113,13 +114,16 @@ def _sentence(rng: random.Random, topic: str) -> str:
     )
 
 
-def synthetic_policy_text(seed: int = 40) -> str:
-    """Markdown of a 40-section policy of four to nine sentences a section."""
+def synthetic_policy_text(seed: int = 40, sections: int = len(TOPICS)) -> str:
+    """Markdown of a policy of `sections` sections (the topics in turn, numbered after the
+    first round) of four to nine sentences a section; 40 by default."""
     rng = random.Random(seed)
     parts = ['---\ntitle: "Synthetic Privacy Policy"\nlast_updated: 2025-01-01\n---\n']
-    for topic in TOPICS:
+    for n in range(sections):
+        topic = TOPICS[n % len(TOPICS)]
+        heading = topic if n < len(TOPICS) else f"{topic} ({n // len(TOPICS) + 1})"
         body = " ".join(_sentence(rng, topic) for _ in range(rng.randint(4, 9)))
-        parts.append(f"## {topic}\n\n{body}\n")
+        parts.append(f"## {heading}\n\n{body}\n")
     parts[-1] += (
         "\nExample Org Ltd\n\n1 High Street\n\nPhone: +44 20 7946 0000\n\n"
         "Email: privacy@example.org\n"
@@ -127,7 +131,12 @@ def synthetic_policy_text(seed: int = 40) -> str:
     return "\n".join(parts)
 
 
-def synthetic_library() -> Library:
-    """The synthetic policy as a one-document library."""
-    policy = read_policy(synthetic_policy_text(), "synthetic-policy", "<synthetic>")
-    return Library({policy.name: policy})
+def synthetic_library(sections: int = len(TOPICS), documents: int = 1) -> Library:
+    """A library of `documents` synthetic policies of `sections` sections each; one 40-section
+    document by default."""
+    policies = []
+    for n in range(documents):
+        name = "synthetic-policy" if n == 0 else f"synthetic-policy-{n + 1}"
+        text = synthetic_policy_text(40 + n, sections)
+        policies.append(read_policy(text, name, "<synthetic>"))
+    return Library({p.name: p for p in policies})

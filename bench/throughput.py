@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -88,21 +88,24 @@ def serve(
     workers: int = 1,
     log_level: str = "warning",
     cpu: int | None = None,
+    command: Sequence[str] | None = None,
+    started: dict[str, float] | None = None,
     **settings: str,
 ) -> Iterator[str]:
     """`privacy-qa serve` on a free loopback port, with more PRIVACY_QA_* `settings` if given,
     bound to one `cpu` if given; yields its base URL, stops it afterwards. Its output goes to
-    `workdir`/server.log."""
+    `workdir`/server.log. `command` serves something else (given `--port N`); `started`, if
+    given, receives the server's `pid` and the `seconds` it took to answer /healthz."""
     port = free_port()
     env = server_environ(workdir, PRIVACY_QA_LOG_LEVEL=log_level, **settings)
     if policy is not None:
         env["PRIVACY_QA_POLICY"] = str(policy)
     log = workdir / "server.log"
+    argv = [*(command or [*_command(), "serve", "--workers", str(workers)]), "--port", str(port)]
+    began = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            pinned([*_command(), "serve", "--port", str(port), "--workers", str(workers)], cpu)
-            if cpu is not None
-            else [*_command(), "serve", "--port", str(port), "--workers", str(workers)],
+            pinned(argv, cpu) if cpu is not None else argv,
             env=env,
             cwd=workdir,
             stdout=out,
@@ -122,6 +125,8 @@ def serve(
             if time.monotonic() > deadline:
                 raise BenchError(f"the server did not answer /healthz within 60 s ({log})")
             time.sleep(0.05)  # poll again: the condition is /healthz answering 200
+        if started is not None:
+            started.update(pid=process.pid, seconds=time.monotonic() - began)
         yield url
     finally:
         process.terminate()

@@ -69,6 +69,7 @@ _LETTERS = {
     "ź": ("pl",),
     "ż": ("pl",),
 }
+_HINTED = frozenset(_LETTERS)
 
 
 class UnsupportedLanguage(ValueError):
@@ -138,15 +139,19 @@ def _evidence(words: list[str]) -> defaultdict[str, float]:
 def detect_language(text: str, default: str = "en") -> str | None:
     """The language of `text` by its function words, or None when unsure. `default` wins
     close calls: another language must beat it by MARGIN."""
-    words = [w.text for w in split_words(text) if any(c.isalpha() for c in w.text)]
+    words = [
+        w.text for w in split_words(text) if w.text.isalpha() or any(c.isalpha() for c in w.text)
+    ]
     if len(words) < MIN_WORDS:
         return None
     scores = _evidence(words)
     hints: defaultdict[str, float] = defaultdict(float)
-    for letter in set(text.lower()):
-        codes = _LETTERS.get(letter, ())
-        for code in codes:
-            hints[code] += HINT / len(codes)
+    letters = set(text.lower())
+    if not _HINTED.isdisjoint(letters):  # most questions have none of these letters
+        for letter in letters:
+            codes = _LETTERS.get(letter, ())
+            for code in codes:
+                hints[code] += HINT / len(codes)
     ranked = sorted(
         SUPPORTED_LANGUAGES,
         key=lambda c: (-(scores[c] + hints[c]), c != default),

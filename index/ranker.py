@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,6 +81,22 @@ class _Term:
     sentences: Vector
 
 
+@dataclass(frozen=True, slots=True)
+class _Sparse:
+    """A term's vectors as (index, value) pairs of their non-zero entries: a question's
+    scores are summed over the few sections and sentences that have the term, in plain
+    Python (numpy's call overhead outweighs its speed on vectors this short). Adding the
+    zeros skipped changes no float, so the sums are numpy's to the last bit."""
+
+    scores: tuple[tuple[int, float], ...]
+    presence: tuple[tuple[int, float], ...]
+    sentences: tuple[tuple[int, float], ...]
+
+
+def _nonzero(vector: Vector) -> tuple[tuple[int, float], ...]:
+    return tuple((i, v) for i, v in enumerate(vector.tolist()) if v)
+
+
 def _idf(n_docs: int, doc_freq: int) -> float:
     # rank-bm25's BM25Okapi idf is zero or negative for a term in over half the sections of a
     # small corpus (then floored at epsilon * mean idf); Lucene's form is always positive.
@@ -142,6 +159,9 @@ class Ranker:
         self._offsets = np.zeros(0, dtype=int)
         self._units = 0
         self._practice = np.zeros((len(self.practices.names), n))
+        self._practice_rows: list[tuple[tuple[int, float], ...]] = []
+        self._unit_section: list[int] = []
+        self._sparse: dict[str, _Sparse] = {}
         self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
         if n == 0:
             self.speller = Speller(())
@@ -165,6 +185,11 @@ class Ranker:
                 sentence_terms.append(analyzer.terms(example))
         self._offsets = np.array(offsets)
         self._units = len(sentence_terms)
+        self._unit_section = [
+            i
+            for i, (a, b) in enumerate(zip(offsets, [*offsets[1:], self._units], strict=True))
+            for _ in range(b - a)
+        ]
         in_sentences = _doc_sets(sentence_terms)
         m = len(sentence_terms)
         direct: dict[str, _Term] = {}
@@ -216,6 +241,7 @@ class Ranker:
             [stem_words(analyzer, " ".join(ss)) for ss in self.sentences],
             [stem_words(analyzer, " ".join(s.path)) for s in sections],
         )
+        self._practice_rows = [_nonzero(row) for row in self._practice]
         words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
         extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
         self.speller = Speller(
@@ -262,15 +288,27 @@ class Ranker:
         )
         return scaled
 
-    def _matched_example(self, section: int, per_sentence: Vector, best: float) -> str | None:
+    def _matched_example(
+        self, section: int, per_sentence: Mapping[int, float], best: float
+    ) -> str | None:
         """The example question of the section that matched best, when an example is the
         section's best evidence."""
         if not self.examples[section] or best <= 0.0:
             return None
         for unit, (owner, example) in self._example_at.items():
-            if owner == section and per_sentence[unit] >= best:
+            if owner == section and per_sentence.get(unit, 0.0) >= best:
                 return example
         return None
+
+    def _sparse_of(self, term: str, info: _Term) -> _Sparse:
+        # Made on a term's first question and kept: bounded by the document's vocabulary.
+        found = self._sparse.get(term)
+        if found is None:
+            found = _Sparse(
+                _nonzero(info.scores), _nonzero(info.presence), _nonzero(info.sentences)
+            )
+            self._sparse[term] = found
+        return found
 
     def best_for_practice(self, name: str, *, titled: bool = False) -> Section | None:
         """The section most about a practice (e.g. "rights"), or None if no section is; with
@@ -334,8 +372,11 @@ class Ranker:
         question: str,
         limit: int | None = None,
         topics_of: Callable[[Sequence[str]], Mapping[str, frozenset[str]]] | None = None,
+        keep: Section | None = None,
     ) -> Ranking:
         """Sections sharing a term with the question, by BM25 score; ties keep document order.
+        With `limit`, the best `limit` only, and then the hit of section `keep` (the contact
+        section the assistant may add) if it is a hit further down.
         `topics_of` names further practices the question is about, from the stems of its words
         (the assistant's intents: a visitor who wants to delete their data asks about rights),
         each with the stems that said so ("complain"): the sections most about that practice
@@ -371,64 +412,130 @@ class Ranker:
             terms, {names[i]: words for i, words in forms.items()}
         ).items():
             said[term] = np.maximum(said[term], strength) if term in said else strength
-        empty = Ranking(
-            tuple(terms), (), tuple(unknown), uncovered, tuple(every), named, uncovered_asked
-        )
+
+        def ranking(hits: Sequence[Hit] = ()) -> Ranking:
+            return Ranking(
+                tuple(terms),
+                tuple(hits),
+                tuple(unknown),
+                uncovered,
+                tuple(every),
+                named,
+                uncovered_asked,
+            )
+
         if not self.sections or not (known or asked or said):
-            return empty
-        topical = self._practice[topics].sum(axis=0) if topics else np.zeros(len(self.sections))
+            return ranking()
         if not (known or said):
             # A question put only in words that carry no term ("who are you", "where are you
             # based"): the practice its form asks about is all the evidence there is, and the
             # sections that speak of it most are the candidates, at half the confidence at most.
-            return replace(empty, hits=tuple(self._rank_by_practice(topical, limit)))
-        scores = (
-            np.sum([info.scores for _, info in known], axis=0)
-            if known
-            else np.zeros(len(self.sections))
-        )
+            topical_vector = (
+                self._practice[topics].sum(axis=0) if topics else np.zeros(len(self.sections))
+            )
+            found = self._rank_by_practice(topical_vector, None)
+            if limit is not None:
+                found = found[:limit] + [h for h in found[limit:] if h.section == keep][:1]
+            return ranking(found)
+        # The sums below run in the order numpy's did (term by term, row by row), over the
+        # non-zero entries only: the same floats, bit for bit.
+        n = len(self.sections)
+        rows = self._practice_rows
+        topical = [0.0] * n
+        for practice in topics:
+            for i, v in rows[practice]:
+                topical[i] += v
+        scores = [0.0] * n
+        sparse = [(t, self._sparse_of(t.term, info)) for t, info in known]
+        for _, entry in sparse:
+            for i, v in entry.scores:
+                scores[i] += v
         for term, strength in said.items():
             # Scored as if the section used the word once, at an average length: BM25 gives
             # such a word its idf.
-            scores = scores + term.weight * strength
+            w = term.weight
+            for i, v in _nonzero(strength):
+                scores[i] += w * v
         if topics and self.params.practice_weight:
-            scores = scores + self.params.practice_weight * topical
+            w = self.params.practice_weight
+            for i, v in enumerate(topical):
+                if v:
+                    scores[i] += w * v
         if wanted and self.params.intent_weight:
             # What the visitor wants to do weighs less than what the question asks about: the
             # practice of an intent is a hint, and the question's own words are the evidence.
-            scores = scores + self.params.intent_weight * self._practice[wanted].sum(axis=0)
-        per_sentence = (
-            np.sum([t.weight * info.sentences for t, info in known], axis=0)
-            if known
-            else np.zeros(self._units)
-        )
-        best_sentence = np.maximum.reduceat(per_sentence, self._offsets)
+            intended: dict[int, float] = {}
+            for practice in wanted:
+                for i, v in rows[practice]:
+                    intended[i] = intended.get(i, 0.0) + v
+            w = self.params.intent_weight
+            for i, v in intended.items():
+                scores[i] += w * v
+        per_sentence: dict[int, float] = {}
+        for query_term, entry in sparse:
+            w = query_term.weight
+            for unit, v in entry.sentences:
+                per_sentence[unit] = per_sentence.get(unit, 0.0) + w * v
+        best_sentence = [0.0] * n
+        unit_section = self._unit_section
+        for unit, v in per_sentence.items():
+            i = unit_section[unit]
+            if v > best_sentence[i]:
+                best_sentence[i] = v
         if self.params.sentence_weight:
-            scores = scores + self.params.sentence_weight * best_sentence
+            w = self.params.sentence_weight
+            for i, v in enumerate(best_sentence):
+                if v:
+                    scores[i] += w * v
         total_idf = sum(t.weight for t in terms) or 1.0
-        presence = {t.term: info.presence for t, info in known}
+        presence: dict[str, dict[int, float]] = {
+            query_term.term: dict(entry.presence) for query_term, entry in sparse
+        }
         for term, strength in said.items():
             own = presence.get(term.term)
-            presence[term.term] = strength if own is None else np.maximum(own, strength)
+            evidence = dict(_nonzero(strength))
+            if own is None:
+                presence[term.term] = evidence
+            else:
+                presence[term.term] = {
+                    i: max(own.get(i, 0.0), evidence.get(i, 0.0)) for i in own.keys() | evidence
+                }
         weights = {t.term: t.weight for t in terms}
-        coverage = np.sum([weights[t] * p for t, p in presence.items()], axis=0) / total_idf
-        order = np.lexsort((np.arange(len(scores)), -scores))
+        covered: dict[int, float] = {}
+        for name, p in presence.items():
+            w = weights[name]
+            for i, v in p.items():
+                covered[i] = covered.get(i, 0.0) + w * v
+        candidates = [
+            i
+            for i, c in covered.items()
+            if c / total_idf > 0.0 and not (i in self._silent and not topical[i])
+        ]
+
+        def order(i: int) -> tuple[float, int]:
+            return (-scores[i], i)
+
+        if limit is not None and limit < len(candidates):
+            # The first `limit` of the sort, without sorting (or making hits of) the rest.
+            kept = heapq.nsmallest(limit, candidates, key=order)
+            if keep is not None:
+                at = keep.position
+                if at < n and self.sections[at] == keep and at in candidates and at not in kept:
+                    kept.append(at)
+        else:
+            kept = sorted(candidates, key=order)
         hits = []
-        for i in order:
-            if coverage[i] <= 0.0 or (i in self._silent and not topical[i]):
-                continue
-            matched = frozenset(t for t, p in presence.items() if p[i] > 0.0)
+        for i in kept:
+            matched = frozenset(name for name, p in presence.items() if p.get(i, 0.0) > 0.0)
             hit = Hit(
                 self.sections[i],
-                float(scores[i]),
-                float(coverage[i]),
+                scores[i],
+                covered[i] / total_idf,
                 matched,
-                self._matched_example(i, per_sentence, float(best_sentence[i])),
+                self._matched_example(i, per_sentence, best_sentence[i]),
             )
             hits.append(hit)
-            if limit is not None and len(hits) >= limit:
-                break
-        return replace(empty, hits=tuple(hits))
+        return ranking(hits)
 
     def _intent_evidence(
         self, terms: Sequence[QueryTerm], intent_cues: Mapping[str, frozenset[str]]

@@ -16,6 +16,7 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _COUNTRY = re.compile(r"\bU\.S\.(?:A\.)?|\bUSA\b|\bUS\b")
 COUNTRY_WORD = "usa"
 _MAX_PHRASE = 3
+_STEM_CACHE = 100_000  # words whose stems an analyzer keeps (a few MB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,9 @@ class Analyzer:
         self.elisions = frozenset(w[:-1] for w in self.stopwords if w.endswith("'"))
         self.variants = {normalise(k): normalise(v) for k, v in (variants or {}).items()}
         self._stemmer = Stemmer.Stemmer(stemmer)
+        # Stems of the words seen so far, up to _STEM_CACHE of them: a visitor's words are
+        # mostly the policy's, stemmed again for every question otherwise.
+        self._stems: dict[str, str] = {}
         self._phrases: dict[tuple[str, ...], str] = {}
         self.groups: list[tuple[str, ...]] = []
         self.vocabulary: set[str] = set()
@@ -112,6 +116,7 @@ class Analyzer:
                 terms.append(term)
             self.groups.append(tuple(dict.fromkeys(terms)))
         self._longest = max((len(p) for p in self._phrases), default=1)
+        self._phrase_starts = frozenset(p[0] for p in self._phrases)  # words a phrase can start at
         related: dict[str, set[str]] = {}
         for terms_of_group in self.groups:
             for term in terms_of_group:
@@ -131,8 +136,13 @@ class Analyzer:
 
     def stem(self, word: str) -> str:
         """The Snowball stem of one normalised word (a known short form stands for its word)."""
-        word = self._unelided(word)
-        return _stem(self._stemmer, self.variants.get(word, word))
+        found = self._stems.get(word)
+        if found is None:
+            plain = self._unelided(word)
+            found = _stem(self._stemmer, self.variants.get(plain, plain))
+            if len(self._stems) < _STEM_CACHE:
+                self._stems[word] = found
+        return found
 
     def is_stopword(self, word: str) -> bool:
         """True for a normalised word that carries no meaning for retrieval."""
@@ -150,7 +160,10 @@ class Analyzer:
             return stems
         found = []
         used: set[int] = set()
+        starts = self._phrase_starts
         for i in range(len(stems)):
+            if stems[i] not in starts:
+                continue
             for n in range(2, min(self._longest, len(stems) - i) + 1):
                 term = self._phrases.get(tuple(stems[i : i + n]))
                 if term:

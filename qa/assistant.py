@@ -17,7 +17,7 @@ from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
 from qa.languages import choose_documents, document_analyzer, not_in_language_answer
 from qa.render import render_markdown
-from qa.snippets import Sentence, SnippetQuery, make_snippet, prepare_query, prepare_sentences
+from qa.snippets import Sentences, SnippetQuery, make_snippet, prepare_query, prepare_sentences
 
 MAX_QUESTION = 500
 # The request that fits a question about a practice the policy is silent on: a visitor who asks
@@ -103,7 +103,7 @@ class _Document:
     policy: Policy
     ranker: Ranker
     html: dict[str, str]
-    sentences: dict[str, tuple[Sentence, ...]]
+    sentences: dict[str, Sentences]
 
 
 class Assistant:
@@ -244,8 +244,13 @@ class Assistant:
         # Intents are read from the words as corrected against each document. They choose the
         # actions offered and name the practice asked about (a visitor who wants their data
         # deleted asks about rights), but never move a section: the evidence orders those.
+        # Only the best top_k of each document can be shown (each document's best are the best
+        # of all), and the contact section, wherever it ranks, may close the list.
         rankings = [
-            self.documents[name].ranker.rank(text, topics_of=self._intent_topics) for name in names
+            self.documents[name].ranker.rank(
+                text, top_k, topics_of=self._intent_topics, keep=self.contacts.get(name)
+            )
+            for name in names
         ]
         home_ranking = rankings[names.index(home.name)]
         terms = list(home_ranking.terms)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bench.__main__ import main
+from bench.bare import bare_app
+from bench.questions import QUESTIONS, distinct_questions
 from bench.synthetic import synthetic_library
 from bench.throughput import lua_script, parse_wrk
 from qa.assistant import Assistant
@@ -58,3 +61,28 @@ def test_wrk_script_posts_each_question_as_json() -> None:
     assert 'wrk.method = "POST"' in script
     assert r'[==[{"question": "say \"hi\""}]==]' in script
     assert r'"\u00fcn\u00efcode"' in script
+
+
+def test_distinct_questions_are_distinct_and_the_same_every_run() -> None:
+    asked = distinct_questions(2000)
+    assert len({" ".join(q.casefold().split()) for q in asked}) == 2000
+    assert asked == distinct_questions(2000) and asked[:2] == list(QUESTIONS[:2])
+    with pytest.raises(ValueError, match="count: at most"):
+        distinct_questions(100_000)
+
+
+def test_synthetic_policies_of_any_size_and_libraries_of_them() -> None:
+    assert len(synthetic_library(400).default.sections) == 400
+    library = synthetic_library(40, 3)
+    assert len(library.documents) == 3
+    assert len({p.sections[1].markdown for p in library.documents.values()}) == 3
+
+
+def test_bare_app_answers_its_get_and_its_post() -> None:
+    client = TestClient(bare_app())
+    assert client.get("/healthz").json() == {"status": "ok"}
+    reply = client.post("/api/ask", json={"question": "how long do you keep my data?"})
+    assert reply.status_code == 200 and reply.json() == {
+        "question": "how long do you keep my data?"
+    }
+    assert client.post("/api/ask", json={}).status_code == 422
