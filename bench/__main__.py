@@ -21,7 +21,7 @@ from bench.scale import LARGE_SECTIONS, LIBRARY_DOCUMENTS, index_seconds, policy
 from bench.synthetic import synthetic_library
 from bench.throughput import BenchError, Load, check_ask, lua_script, run_wrk, serve
 from index.library import Library, load_library
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.settings import Settings, bundled_policy
 
 P50_TARGET_MS = 0.3  # issue 2: answer() on the bundled policy

@@ -26,8 +26,8 @@ from bench.questions import distinct_questions
 from bench.synthetic import synthetic_library
 from index.library import Library, load_library
 from index.policy import load_policy
-from qa.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
-from qa.evaluation import _policy_path, add_typos, read_questions
+from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
+from qa.answering.evaluation import _policy_path, add_typos, read_questions
 from qa.settings import Settings, bundled_policy
 
 ROOT = Path(__file__).resolve().parents[1]

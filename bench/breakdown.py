@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.settings import Settings
 from web.app import create_app
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.synthetic import synthetic_policy_text
 from index.library import Library
 from index.policy import read_policy
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.settings import bundled_policy
 
 LIBRARY_DOCUMENTS = 20

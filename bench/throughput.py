@@ -52,7 +52,7 @@ def free_port() -> int:
 
 def _command() -> list[str]:
     script = Path(sys.executable).with_name("privacy-qa")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli.main"]
 
 
 def pinned(command: list[str], cpu: int) -> list[str]:

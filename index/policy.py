@@ -145,7 +145,7 @@ def split_front_matter(text: str, source: str = "<text>") -> tuple[dict[str, Any
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    # The same reading of the Markdown as qa/render.py's (raw HTML is text), so that the
+    # The same reading of the Markdown as qa/answering/render.py's (raw HTML is text), so that the
     # headings split on here are the headings shown on the page.
     return MarkdownIt("commonmark", {"html": False}).enable("table")
 

@@ -1,6 +1,7 @@
 """Logs: one JSON object per line on stderr, and the server's logging set-up.
 
-Nothing a visitor sends is logged: the access log (web/access.py) keeps the method, the route
+Nothing a visitor sends is logged: the access log (web/middleware/access.py) keeps the method, the
+route
 template, the status and the duration, and uvicorn's own access log, which records client
 addresses and raw paths, is switched off.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import orjson
 
-ACCESS_LOGGER = "web.access"
+ACCESS_LOGGER = "web.middleware.access"
 FORMATS = ("json", "text")
 
 

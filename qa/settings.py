@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa.assistant import DEFAULT_MIN_CONFIDENCE
+from qa.answering.assistant import DEFAULT_MIN_CONFIDENCE
 from qa.errors import QAError, SettingsError
-from qa.limits import DEFAULT_LIMITS, Limit, parse_limits
+from qa.ratelimits import DEFAULT_LIMITS, Limit, parse_limits
 
 PREFIX = "PRIVACY_QA_"
 
@@ -111,7 +111,7 @@ def _bool(value: str) -> bool:
 
 
 def _address(value: str) -> str:
-    from qa.mail import check_address  # mail imports nothing from settings; no cycle
+    from qa.delivery.message import check_address  # mail imports nothing from settings; no cycle
 
     try:
         return check_address(value, "address")

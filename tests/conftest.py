@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.library import Library, load_library
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.settings import Settings, bundled_policy
 from web.app import create_app
 
@@ -17,7 +17,7 @@ DATA = Path(__file__).parent / "data"
 
 # Fixtures of the casework tests (a real SMTP server, SQLite and PostgreSQL stores) and of the
 # browser tests (Debian's Chromium, tabs that record dialogs, errors and CSP violations).
-pytest_plugins = ["tests.casework", "tests.browser_support"]
+pytest_plugins = ["tests.support.casework", "tests.support.browser"]
 
 
 @pytest.fixture(scope="session")

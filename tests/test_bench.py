@@ -12,7 +12,7 @@ from bench.bare import bare_app
 from bench.questions import QUESTIONS, distinct_questions
 from bench.synthetic import synthetic_library
 from bench.throughput import lua_script, parse_wrk
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 
 
 def test_quick_bench_prints_latency_and_server_time(capsys: pytest.CaptureFixture[str]) -> None:

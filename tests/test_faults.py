@@ -1,6 +1,7 @@
 """Faults: the mail server refusing, hanging and resetting; the database going away; kill -9.
 
-Every fault is real: a TCP proxy in the test (tests/proxy.py) in front of the real SMTP server
+Every fault is real: a TCP proxy in the test (tests/support/proxy.py) in front of the real SMTP
+server
 and the real PostgreSQL, `kill -9` of real server processes, a real PostgreSQL restart. The
 tests that start servers are marked slow; `make test` runs them (about two minutes in all).
 """
@@ -25,13 +26,13 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from qa.assistant import Assistant
-from qa.outbox import Outbox
+from qa.answering.assistant import Assistant
+from qa.delivery.outbox import Outbox
 from qa.settings import Settings
-from qa.store import Cipher, idempotency_keys, outbox, rights_requests, token_hash
-from tests.casework import MailSink, casework_settings, rights_body, wait_for
-from tests.proxy import fault_proxy
-from tests.servers import KEY, Reply, Server, Submission, get, post, submissions, submit_all
+from qa.storage.store import Cipher, idempotency_keys, outbox, rights_requests, token_hash
+from tests.support.casework import MailSink, casework_settings, rights_body, wait_for
+from tests.support.proxy import fault_proxy
+from tests.support.servers import KEY, Reply, Server, Submission, get, post, submissions, submit_all
 from web.app import create_app
 
 # What the sender records for each fault (the exception's class, never the server's words).

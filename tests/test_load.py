@@ -22,9 +22,9 @@ import sqlalchemy as sa
 
 from bench.questions import QUESTIONS
 from bench.throughput import lua_script, parse_wrk, run_wrk
-from qa.limits import parse_limits
+from qa.ratelimits import parse_limits
 from qa.settings import Settings
-from tests.servers import Server
+from tests.support.servers import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTIONS = 64

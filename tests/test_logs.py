@@ -16,12 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench.throughput import serve
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.logs import JsonFormatter, TextFormatter, log_config
-from tests.casework import API_KEY, MailSink, casework_settings, link_in, wait_for
-from tests.routes import every_route, fill, hidden_token
-from web.access import RouteTemplates
+from tests.support.casework import API_KEY, MailSink, casework_settings, link_in, wait_for
+from tests.support.routes import every_route, fill, hidden_token
 from web.app import create_app
+from web.middleware.access import RouteTemplates
 
 ROOT = Path(__file__).resolve().parents[1]
 FORWARDED_IP = "203.0.113.77"
@@ -185,10 +185,10 @@ def test_no_log_record_holds_an_address_question_name_or_email(
     # SMTP server (aiosmtpd's mail.log prints the mail it receives).
     theirs = ("httpx", "httpcore", "mail.log")
     ours = [r for r in caplog.records if not r.name.startswith(theirs)]
-    access = [r for r in ours if r.name == "web.access"]
+    access = [r for r in ours if r.name == "web.middleware.access"]
     seen = {(r.fields["method"], r.fields["route"]) for r in access}  # type: ignore[attr-defined]
     assert set(routes) <= seen, f"routes with no access-log line: {set(routes) - seen}"
-    assert any(r.name == "qa.requests" for r in ours), "the casework logs were not captured"
+    assert any(r.name == "qa.casework.rights" for r in ours), "the casework logs were not captured"
     for formatter in (JsonFormatter(), TextFormatter()):
         for record in ours:
             assert_no_canary(formatter.format(record), f"log record of {record.name}")
@@ -197,16 +197,18 @@ def test_no_log_record_holds_an_address_question_name_or_email(
 def test_access_log_line_has_method_route_status_and_duration_only(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="web.access")
+    caplog.set_level(logging.INFO, logger="web.middleware.access")
     client.get(f"/api/rights-requests/RR-2026-000042?token={SECRET}")
     client.request("BREW", "/api/ask")
     lines = [
-        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "web.access"
+        json.loads(JsonFormatter().format(r))
+        for r in caplog.records
+        if r.name == "web.middleware.access"
     ]
     assert [{k: v for k, v in line.items() if k != "time"} for line in lines] == [
         {
             "level": "info",
-            "logger": "web.access",
+            "logger": "web.middleware.access",
             "message": "GET /api/rights-requests/{reference} 404",
             "method": "GET",
             "route": "/api/rights-requests/{reference}",
@@ -215,7 +217,7 @@ def test_access_log_line_has_method_route_status_and_duration_only(
         },
         {
             "level": "info",
-            "logger": "web.access",
+            "logger": "web.middleware.access",
             "message": "OTHER /api/ask 405",
             "method": "OTHER",
             "route": "/api/ask",
@@ -300,7 +302,7 @@ def test_a_real_server_logs_json_with_no_address_question_name_or_email(
 
     def logged_routes() -> set[tuple[str, str]] | None:
         lines = [json.loads(line) for line in stderr.read_text().splitlines() if line.strip()]
-        seen = {(x["method"], x["route"]) for x in lines if x["logger"] == "web.access"}
+        seen = {(x["method"], x["route"]) for x in lines if x["logger"] == "web.middleware.access"}
         return seen if set(routes) <= seen else None
 
     # Every line is a JSON object (json.loads would fail), and every route left a line.

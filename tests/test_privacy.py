@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.settings import Settings
-from qa.store import SQLITE_FILE
-from tests.casework import API_KEY, PRIVACY, MailSink, casework_settings, link_in, local
-from tests.servers import KEY, Server, call, get, post
+from qa.storage.store import SQLITE_FILE
+from tests.support.casework import API_KEY, PRIVACY, MailSink, casework_settings, link_in, local
+from tests.support.servers import KEY, Server, call, get, post
 from web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -9,33 +9,23 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from index.library import load_library
-from qa.assistant import Assistant
-from qa.cache import AnswerCache
-from qa.examples import read_example_files
+from qa.answering.assistant import Assistant
+from qa.answering.cache import AnswerCache
+from qa.answering.examples import read_example_files
 from qa.settings import Settings
-from qa.store import Store
-from web import (
-    api,
-    chat,
-    escalations,
-    examples,
-    feedback,
-    forms,
-    gaps,
-    metrics,
-    pages,
-    rights,
-    support,
-    widget,
-)
-from web.access import Recorder, RouteTemplates, log_access
-from web.csrf import FormTokens
+from qa.storage.store import Store
+from web.api import ask as api
+from web.api import escalations, examples, feedback, gaps, metrics, rights, support
+from web.api.metrics import metrics_from_environ
 from web.errors import install_error_handlers
-from web.metrics import metrics_from_environ
-from web.middleware import CORS, BodyLimit, SecurityHeaders
+from web.middleware.access import Recorder, RouteTemplates, log_access
+from web.middleware.csrf import FormTokens
+from web.middleware.headers import CORS, BodyLimit, SecurityHeaders
+from web.middleware.throttle import Clients, Throttle, client_secret, open_buckets
 from web.openapi import install_openapi, operation_id
+from web.pages import chat, forms, widget
+from web.pages import policy as pages
 from web.services import casework_lifespan
-from web.throttle import Clients, Throttle, client_secret, open_buckets
 
 MAX_BODY_BYTES = 64 * 1024
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from qa.assistant import Assistant
-from qa.cache import AnswerCache
+from qa.answering.assistant import Assistant
+from qa.answering.cache import AnswerCache
 from qa.settings import Settings
 
 

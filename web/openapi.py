@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from web.middleware.throttle import bucket_for
 from web.schemas import AskIn
-from web.throttle import bucket_for
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 REFUSALS = {
@@ -65,7 +65,7 @@ def document_refusals(schema: dict[str, Any]) -> dict[str, Any]:
 def operation_id(route: APIRoute) -> str:
     """The operationId of a route: its function's name (`list_rights_requests`), which a
     generated client makes its method name; FastAPI's default adds the path and method
-    (`list_rights_requests_api_support_rights_requests_get`). tests/test_openapi.py holds
+    (`list_rights_requests_api_support_rights_requests_get`). tests/web/test_openapi.py holds
     that every id is unique and snake_case."""
     return route.name
 

@@ -28,7 +28,7 @@ from uvicorn.server import ServerState
 
 from qa.settings import Settings
 from web.errors import error_body
-from web.middleware import SECURITY_HEADERS, content_security_policy
+from web.middleware.headers import SECURITY_HEADERS, content_security_policy
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from qa.assistant import MAX_QUESTION, MAX_TOP_K
-from qa.examples import CONTROL, SPACES
-from qa.examples import MIN_QUESTION as MIN_EXAMPLE
-from qa.mail import ADDRESS_PATTERN
+from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K
+from qa.answering.examples import CONTROL, SPACES
+from qa.answering.examples import MIN_QUESTION as MIN_EXAMPLE
+from qa.delivery.message import ADDRESS_PATTERN
 
 # The checks the validators make on text, as JSON Schema, so that the documented contract and
-# the code agree (tests/test_fuzz.py holds them to it). Unanchored patterns search the value.
+# the code agree (tests/web/test_fuzz.py holds them to it). Unanchored patterns search the value.
 SOME_TEXT: dict[str, Any] = {"pattern": r"\S"}
 ONE_LINE: dict[str, Any] = {"pattern": r"\S", "not": {"pattern": r"[\x00-\x1f\x7f]"}}
 ADDRESS: dict[str, Any] = {"pattern": ADDRESS_PATTERN}

@@ -13,20 +13,20 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
-from qa.answers import Answer
-from qa.assistant import Assistant
-from qa.cache import AnswerCache
-from qa.casework import Casework, mailbox_warning, open_casework
-from qa.escalations import Escalations
-from qa.examples import Examples, Teacher, stale_warnings
-from qa.feedback import FeedbackCounts
-from qa.outbox import Outbox, Sender
-from qa.questions import QuestionLog
-from qa.reminders import Reminders, ReminderSchedule, reminders_for
-from qa.requests import RightsRequests
-from qa.retention import PurgeSchedule
+from qa.answering.answers import Answer
+from qa.answering.assistant import Assistant
+from qa.answering.cache import AnswerCache
+from qa.answering.examples import Examples, Teacher, stale_warnings
+from qa.answering.feedback import FeedbackCounts
+from qa.answering.questions import QuestionLog
+from qa.casework.desk import Casework, mailbox_warning, open_casework
+from qa.casework.escalations import Escalations
+from qa.casework.reminders import Reminders, ReminderSchedule, reminders_for
+from qa.casework.retention import PurgeSchedule
+from qa.casework.rights import RightsRequests
+from qa.delivery.outbox import Outbox, Sender
 from qa.settings import Settings
-from qa.store import Store
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 

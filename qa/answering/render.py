@@ -1,0 +1,123 @@
+"""Markdown to HTML that is safe to put on a page: raw HTML is shown as text, images as alt text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from html import escape
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from index.passages import ATTRIBUTES, drop_attribute_line
+from index.policy import heading_text
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+class _Markdown(MarkdownIt):
+    """markdown-it with our own rule for which links may be links."""
+
+    def validateLink(self, url: str) -> bool:
+        # An allow-list, where markdown-it refuses a few schemes (and lets data:image/png
+        # through): a link is to the web, an address, a number, or a path on this site.
+        scheme = _SCHEME.match(url)
+        return scheme is None or scheme.group(1).lower() in LINK_SCHEMES
+
+
+def _plain_text(tokens: list[Token] | None) -> str:
+    parts = []
+    for token in tokens or ():
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type == "image":
+            parts.append(_plain_text(token.children))
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _images_as_text(state: StateCore) -> None:
+    # An image in the policy becomes its alt text: our pages hold no <img> from the document
+    # (the commonest vehicle for script), and fetch nothing a policy's author points them at.
+    for block in state.tokens:
+        if block.type == "inline" and block.children:
+            block.children = [
+                Token("text", "", 0, content=_plain_text(child.children))
+                if child.type == "image"
+                else child
+                for child in block.children
+            ]
+
+
+def _align_by_class(state: StateCore) -> None:
+    # markdown-it aligns table cells with style="text-align:…", which our CSP (no inline
+    # styles) refuses and reports; a class does the same through site.css.
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            align = str(token.attrs.pop("style")).removeprefix("text-align:")
+            token.attrSet("class", f"align-{align}")
+
+
+def _heading_anchors(state: StateCore) -> None:
+    # Kramdown attributes ({#id}, {: .class}) are markup, not text: off the headings, and a
+    # paragraph that is only attributes goes. Each heading inside the section gets the anchor id
+    # the policy gave it (Section.subheadings), matched by its text, in order.
+    wanted: list[tuple[str, str]] = list(state.env.get("subheadings", ()))
+    kept: list[Token] = []
+    tokens = state.tokens
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "paragraph_open" and i + 2 < len(tokens):
+            inline = tokens[i + 1]
+            if drop_attribute_line(inline) is not None and not inline.children:
+                i += 3
+                continue
+        if token.type == "heading_open" and i + 1 < len(tokens):
+            inline = tokens[i + 1]
+            text, _ = heading_text(inline)
+            last = inline.children[-1] if inline.children else None
+            if last is not None and last.type == "text":
+                last.content = ATTRIBUTES.sub("", last.content)
+            if wanted and wanted[0][1] == text:
+                token.attrSet("id", wanted.pop(0)[0])
+        kept.append(token)
+        i += 1
+    state.tokens = kept
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # html=False escapes any raw HTML in the source (tests/web/test_xss.py holds it to that).
+    parser = _Markdown("commonmark", {"html": False, "linkify": False, "typographer": False})
+    parser.enable("table")
+    parser.core.ruler.push("images_as_text", _images_as_text)
+    parser.core.ruler.push("align_by_class", _align_by_class)
+    parser.core.ruler.push("heading_anchors", _heading_anchors)
+    return parser
+
+
+def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) -> str:
+    """HTML for a section body; nothing from the document can inject markup or script.
+
+    `subheadings` are (id, text) of the headings inside it (Section.subheadings), so that
+    each can be linked to."""
+    html: str = _parser().render(markdown, {"subheadings": tuple(subheadings)})
+    return html
+
+
+def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` escaped for HTML, with each (start, end) span wrapped in <mark>."""
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        out.append(escape(text[last:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        last = end
+    out.append(escape(text[last:]))
+    return "".join(out)

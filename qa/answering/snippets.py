@@ -1,0 +1,166 @@
+"""The best one or two sentences of a section for a question, with the matched words marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from index.ranker import QueryTerm
+from index.tokens import Analyzer, split_words
+from qa.answering.answers import Highlight
+
+MAX_SNIPPET = 320
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a section, its index terms and its words' stems with offsets, and its
+    HTML made once: `html` is the sentence escaped, and `marks[k]` where word k starts and
+    ends in it. html.escape maps character by character, so a word is marked by cutting the
+    escaped sentence at its ends: the same as escaping the pieces of a marked text."""
+
+    text: str
+    terms: frozenset[str]
+    words: tuple[tuple[int, int, str], ...]
+    html: str = ""
+    marks: tuple[tuple[int, int], ...] = ()
+    stems: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """A section's sentences, and for each index term the sentences that have it, in order."""
+
+    items: tuple[Sentence, ...]
+    having: dict[str, tuple[int, ...]]
+
+
+def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
+    """Analyse a section's sentences once, when the assistant is built."""
+    prepared = []
+    having: dict[str, list[int]] = {}
+    for n, text in enumerate(sentences):
+        words = tuple(
+            (w.start, w.end, analyzer.stem(w.text))
+            for w in split_words(text)
+            if not analyzer.is_stopword(w.text)
+        )
+        marks = []
+        at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
+        for start, end, _ in words:
+            at += len(escape(text[done:start]))
+            begin = at
+            at += len(escape(text[start:end]))
+            marks.append((begin, at))
+            done = end
+        terms = frozenset(analyzer.terms(text))
+        for term in terms:
+            having.setdefault(term, []).append(n)
+        prepared.append(
+            Sentence(
+                text,
+                terms,
+                words,
+                escape(text),
+                tuple(marks),
+                frozenset(stem for _, _, stem in words),
+            )
+        )
+    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The chosen text, its highlights, and the same as escaped HTML with <mark> tags."""
+
+    text: str
+    html: str
+    highlights: tuple[Highlight, ...]
+
+
+def _stems_of(terms: frozenset[str]) -> frozenset[str]:
+    return frozenset(part for term in terms for part in term.split("_"))
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetQuery:
+    """A question's terms as snippets need them, worked out once per answer."""
+
+    related: tuple[tuple[QueryTerm, frozenset[str]], ...]
+    wanted: frozenset[str]
+    synonym_weight: float
+
+
+def prepare_query(
+    terms: list[QueryTerm], analyzer: Analyzer, synonym_weight: float
+) -> SnippetQuery:
+    """Each term with its privacy-vocabulary relatives, and every stem worth marking."""
+    related = tuple((t, analyzer.related_terms(t.term)) for t in terms)
+    wanted = _stems_of(frozenset(term for _, group in related for term in group))
+    return SnippetQuery(related, wanted, synonym_weight)
+
+
+def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
+    """The sentences that share a term (or a relative of one) with the question, and their
+    scores: a term's weight where the sentence has it, synonym_weight of it where the
+    sentence has only a relative; summed term by term, so each float is what adding over
+    every sentence would give."""
+    having = sentences.having
+    scores: dict[int, float] = {}
+    for term, group in query.related:
+        direct = having.get(term.term, ())
+        weight = term.weight
+        for i in direct:
+            scores[i] = scores.get(i, 0.0) + weight
+        others = {i for g in group if g != term.term for i in having.get(g, ())}
+        if others:
+            others.difference_update(direct)
+            related = query.synonym_weight * weight
+            for i in others:
+                scores[i] = scores.get(i, 0.0) + related
+    return scores
+
+
+def make_snippet(sentences: Sentences, query: SnippetQuery) -> Snippet:
+    """Pick the best-matching sentence (and the next best, if it matches too) and mark words."""
+    items = sentences.items
+    if not items:
+        return Snippet("", "", ())
+    # The first two of all sentences by (-score, position): the sentences without a term
+    # score 0 and the first of them all is the first sentence.
+    ranked = sorted((-score, i) for i, score in _scores(sentences, query).items() if score > 0)
+    chosen = [ranked[0][1] if ranked else 0]
+    if len(ranked) > 1:
+        chosen.append(ranked[1][1])
+    chosen.sort()
+    wanted = query.wanted
+    text_parts: list[str] = []
+    html_parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for n, i in enumerate(chosen):
+        sentence = items[i]
+        if n:
+            joiner = " " if i == chosen[n - 1] + 1 else " … "
+            if offset + len(joiner) + len(sentence.text) > MAX_SNIPPET:
+                break
+            text_parts.append(joiner)
+            html_parts.append(joiner)  # nothing in it to escape
+            offset += len(joiner)
+        text_parts.append(sentence.text)
+        html = sentence.html
+        if sentence.stems.isdisjoint(wanted):
+            html_parts.append(html)
+        else:
+            last = 0
+            for k, (start, end, stem) in enumerate(sentence.words):
+                if stem in wanted:
+                    begin, finish = sentence.marks[k]
+                    html_parts += (html[last:begin], "<mark>", html[begin:finish], "</mark>")
+                    last = finish
+                    spans.append((offset + start, offset + end))
+            html_parts.append(html[last:])
+        offset += len(sentence.text)
+    text = "".join(text_parts)
+    highlights = tuple(Highlight(s, e, text[s:e]) for s, e in spans)
+    return Snippet(text, "".join(html_parts), highlights)

@@ -1,0 +1,42 @@
+"""The gap report for the privacy team: declined questions and unhelpful sections."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from qa.answering.gaps import DEFAULT_DAYS, DEFAULT_LIMIT, MAX_DAYS, gap_report
+from web.api.support import NO_STORE, SUPPORT_ERRORS, require_key
+from web.deps import AssistantDep
+from web.responses import JSONResponse
+from web.schemas import GapReportOut
+from web.services import ServicesDep
+
+router = APIRouter(
+    prefix="/api/support",
+    tags=["support"],
+    dependencies=[Depends(require_key)],
+    responses=SUPPORT_ERRORS,
+)
+
+
+@router.get("/gaps", response_model=GapReportOut, operation_id="get_gap_report")
+def gaps(
+    services: ServicesDep,
+    assistant: AssistantDep,
+    days: Annotated[
+        int, Query(ge=1, le=MAX_DAYS, description="The last N days, today included (UTC).")
+    ] = DEFAULT_DAYS,
+    limit: Annotated[
+        int, Query(ge=1, le=500, description="At most this many questions and sections.")
+    ] = DEFAULT_LIMIT,
+) -> Response:
+    """Questions the assistant declined, most asked first (from the opt-in question log; says
+    `question_log: "off"` when it is off), and sections found not helpful, most first."""
+    assert services.questions is not None  # set in the lifespan that made `services`
+    report = gap_report(
+        services.store, assistant.library, services.questions.days, days, limit=limit
+    )
+    return JSONResponse(report.to_dict(), headers=NO_STORE)
