@@ -15,8 +15,14 @@ from qa.delivery.message import ADDRESS_PATTERN
 
 # The checks the validators make on text, as JSON Schema, so that the documented contract and
 # the code agree (tests/web/test_fuzz.py holds them to it). Unanchored patterns search the value.
-SOME_TEXT: dict[str, Any] = {"pattern": r"\S"}
-ONE_LINE: dict[str, Any] = {"pattern": r"\S", "not": {"pattern": r"[\x00-\x1f\x7f]"}}
+# A character that is not white space as Python's str.strip() has it, which is what the
+# server checks; JSON Schema's \S is ECMA's, which counts \x1c-\x1f and \x85 as text and
+# \ufeff as space, so a client told "\S" would send what the server refuses.
+TEXT_CHARACTER = (
+    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+SOME_TEXT: dict[str, Any] = {"pattern": TEXT_CHARACTER}
+ONE_LINE: dict[str, Any] = {"pattern": TEXT_CHARACTER, "not": {"pattern": r"[\x00-\x1f\x7f]"}}
 ADDRESS: dict[str, Any] = {"pattern": ADDRESS_PATTERN}
 ADDRESS_OR_BLANK: dict[str, Any] = {"pattern": rf"^\s*$|{ADDRESS_PATTERN}"}
 
