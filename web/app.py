@@ -16,16 +16,18 @@ from qa.settings import Settings
 from qa.storage.store import Store
 from web.api import ask as api
 from web.api import escalations, examples, feedback, gaps, metrics, rights, support
-from web.api.metrics import metrics_from_environ
 from web.errors import install_error_handlers
+from web.lifespan import app_lifespan
+from web.metrics import metrics_from_environ
 from web.middleware.access import Recorder, RouteTemplates, log_access
+from web.middleware.buckets import open_buckets
+from web.middleware.clients import Clients, client_secret
 from web.middleware.csrf import FormTokens
 from web.middleware.headers import CORS, BodyLimit, SecurityHeaders
-from web.middleware.throttle import Clients, Throttle, client_secret, open_buckets
+from web.middleware.throttle import Throttle
 from web.openapi import install_openapi, operation_id
 from web.pages import chat, forms, widget
 from web.pages import policy as pages
-from web.services import casework_lifespan
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -51,7 +53,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
-        lifespan=casework_lifespan(settings, store),
+        lifespan=app_lifespan(settings, store),
     )
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
@@ -76,12 +78,14 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     # Middleware added later wraps what came before: the recorder sees every response, and
     # the security headers go on every one, the body-limit refusals included.
+    app.state.routes = RouteTemplates(lambda: app.routes)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         Throttle,
         limits=settings.rate_limits,
         buckets=open_buckets(settings.redis_url),
         clients=Clients(client_secret(settings), settings.trusted_proxies),
+        templates=app.state.routes,
     )
     if settings.allowed_origins:
         # Sites that embed the widget may also call the JSON API from their own pages.
@@ -97,7 +101,6 @@ def create_app(
         frame_ancestors=" ".join(("'self'", *settings.allowed_origins)),
         framed_paths=widget.FRAMED_PATHS,
     )
-    app.state.routes = RouteTemplates(lambda: app.routes)
     app.add_middleware(
         Recorder,
         templates=app.state.routes,

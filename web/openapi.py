@@ -1,4 +1,5 @@
-"""The refusals every operation can meet, declared once in the OpenAPI schema.
+"""The refusals every operation can meet, declared once in the OpenAPI schema; and the support
+API's routers, which share a key and their refusals.
 
 The body limit, the rate limits and the error handlers answer for every route, so the statuses
 they produce (400 unreadable body, 413 too large, 422 not valid, 429 too many) are written into
@@ -10,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from web.api.rights import ERRORS  # (lead) to move here, so that nothing imports a route module
+from web.deps import require_key
 from web.middleware.throttle import bucket_for
-from web.schemas import AskIn
+from web.schemas import ErrorOut
+from web.schemas.ask import AskIn
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 REFUSALS = {
@@ -34,6 +38,24 @@ RETRY_AFTER = {
 # FastAPI's own 422 body, which our error handler never sends.
 _COMPONENTS = "#/components/schemas/"
 _FASTAPI_422 = f"{_COMPONENTS}HTTPValidationError"
+
+SUPPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorOut, "description": "No key, or a key that is not configured."},
+    403: {"model": ErrorOut, "description": "The support API is off (no keys configured)."},
+    409: {"model": ErrorOut, "description": "A status change the rules do not allow."},
+}
+
+
+def support_router(prefix: str = "/api/support") -> APIRouter:
+    """A router for the privacy team's routes: each needs a support key (web/deps.py
+    require_key), and says so in the OpenAPI document."""
+    return APIRouter(
+        prefix=prefix,
+        tags=["support"],
+        dependencies=[Depends(require_key)],
+        responses=SUPPORT_ERRORS,
+    )
 
 
 def document_refusals(schema: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from starlette.responses import Response
 
-from web.api.rights import NO_STORE
-from web.responses import JSONResponse
+from web.responses import NO_STORE, JSONResponse
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000  # a bound the database's integers can hold

@@ -1,4 +1,5 @@
-"""A JSON response serialised by orjson (the reply's serialisation costs more than ranking)."""
+"""A JSON response serialised by orjson (the reply's serialisation costs more than ranking), and
+the header of replies that hold personal data."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from typing import Any
 
 import orjson
 from starlette.responses import JSONResponse as _StarletteJSON
+
+# Replies with a requester's data, a token or a worklist: no cache, shared or not, keeps them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class JSONResponse(_StarletteJSON):

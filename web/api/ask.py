@@ -14,19 +14,12 @@ from index.policy import Policy, Section
 from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.errors import InvalidQuestion
 from qa.storage.store import StoreUnavailable
-from web.api.metrics import record_answer
 from web.deps import AnswersDep, AssistantDep
+from web.metrics import record_answer
 from web.responses import JSONResponse
-from web.schemas import (
-    SOME_TEXT,
-    AnswerOut,
-    AskIn,
-    ContactOut,
-    ErrorOut,
-    PolicyOut,
-    SectionDetailOut,
-    StatusOut,
-)
+from web.schemas import SOME_TEXT, ErrorOut
+from web.schemas.ask import AnswerOut, AskIn, ContactOut, PolicyOut, SectionDetailOut
+from web.schemas.common import StatusOut
 from web.services import log_question
 
 router = APIRouter()

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Path, Query
 from starlette.responses import Response
 
-from web.api.support import NO_STORE, SUPPORT_ERRORS, KeyName, require_key
+from web.deps import KeyName
+from web.openapi import support_router
 from web.paging import Limit, Offset, page_response
-from web.responses import JSONResponse
-from web.schemas import ErrorOut, ExampleIn, ExampleListOut, ExampleOut
+from web.responses import NO_STORE, JSONResponse
+from web.schemas import ErrorOut
+from web.schemas.examples import ExampleIn, ExampleListOut, ExampleOut
 from web.services import ServicesDep
 
 MAX_ID = 2_147_483_647  # the largest id the database's integers hold
 
-router = APIRouter(
-    prefix="/api/support/examples",
-    tags=["support"],
-    dependencies=[Depends(require_key)],
-    responses=SUPPORT_ERRORS,
-)
+router = support_router("/api/support/examples")
 
 
 @router.post(

@@ -6,24 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.responses import Response
 
 from qa.answering.feedback import FeedbackCounts
-from web.api.support import SUPPORT_ERRORS, require_key
+from web import openapi
 from web.deps import AssistantDep
 from web.responses import JSONResponse
-from web.schemas import ErrorOut, StatusOut
+from web.schemas import ErrorOut
+from web.schemas.common import StatusOut
+from web.schemas.feedback import FeedbackCountsOut, FeedbackIn
 from web.services import ServicesDep
 
 router = APIRouter()
 # The counts are for the privacy team: behind the support API's keys.
-support_router = APIRouter(
-    prefix="/api/support",
-    tags=["support"],
-    dependencies=[Depends(require_key)],
-    responses=SUPPORT_ERRORS,
-)
+support_router = openapi.support_router()
 
 
 async def get_feedback(services: ServicesDep) -> FeedbackCounts:
@@ -32,18 +28,6 @@ async def get_feedback(services: ServicesDep) -> FeedbackCounts:
 
 
 FeedbackDep = Annotated[FeedbackCounts, Depends(get_feedback)]
-
-
-class FeedbackIn(BaseModel):
-    """Whether an answer's section helped; no question, name or address is taken."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    section_id: str = Field(min_length=1, max_length=200, description="The section's id.")
-    document: str | None = Field(
-        None, max_length=200, description="The section's document (default: the main one)."
-    )
-    helpful: StrictBool = Field(description="true for yes, false for no.")
 
 
 @router.post(
@@ -62,22 +46,6 @@ async def feedback(body: FeedbackIn, assistant: AssistantDep, counts: FeedbackDe
     section = assistant.section(body.section_id, body.document)
     await run_in_threadpool(counts.record, section.document, section.id, body.helpful)
     return JSONResponse({"status": "counted"})
-
-
-class FeedbackCountOut(BaseModel):
-    """Yes and no answers for one section on one day (UTC)."""
-
-    day: str = Field(examples=["2026-03-05"])
-    document: str
-    section_id: str
-    helpful: int
-    not_helpful: int
-
-
-class FeedbackCountsOut(BaseModel):
-    """Every section and day with feedback."""
-
-    counts: list[FeedbackCountOut]
 
 
 @support_router.get(

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from qa.answering.gaps import DEFAULT_DAYS, DEFAULT_LIMIT, MAX_DAYS, gap_report
-from web.api.support import NO_STORE, SUPPORT_ERRORS, require_key
 from web.deps import AssistantDep
-from web.responses import JSONResponse
-from web.schemas import GapReportOut
+from web.openapi import support_router
+from web.responses import NO_STORE, JSONResponse
+from web.schemas.gaps import GapReportOut
 from web.services import ServicesDep
 
-router = APIRouter(
-    prefix="/api/support",
-    tags=["support"],
-    dependencies=[Depends(require_key)],
-    responses=SUPPORT_ERRORS,
-)
+router = support_router()
 
 
 @router.get("/gaps", response_model=GapReportOut, operation_id="get_gap_report")

@@ -1,7 +1,7 @@
 """What each request did, told without the visitor: method, route template, status, duration.
 
 `Recorder` times every request and hands (method, route, status, seconds) to its observers:
-the access log below and the metrics (web/api/metrics.py). The route is the template the request
+the access log below and the metrics (web/metrics.py). The route is the template the request
 matched (`/api/rights-requests/{reference}`), never the path or the query string, which can
 carry tokens, references and questions; the client's address is not looked at.
 """

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
-from typing import Any
-
 from fastapi import APIRouter, Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from index.policy import Policy
 from qa.answering.assistant import Assistant
-from qa.casework.deadlines import long_date
 from web.deps import AssistantDep
+from web.templates import render_page as render_page  # rights.py and forms.py import it here
 
 router = APIRouter(include_in_schema=False)
-
-
-@lru_cache(maxsize=1)
-def templates() -> Environment:
-    """The page templates; every value is HTML-escaped unless marked safe in the template."""
-    folder = str(resources.files("web").joinpath("templates"))
-    environment = Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(default=True),
-        auto_reload=False,
-    )
-    environment.filters["longdate"] = long_date
-    return environment
-
-
-def render_page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    """A template rendered to an HTML response."""
-    return HTMLResponse(templates().get_template(name).render(**values), status_code=status)
 
 
 def _policy_page(assistant: Assistant, policy: Policy) -> Response:

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from web.chatbox import chat_values
 from web.deps import AssistantDep, SettingsDep
-from web.pages.chat import chat_values
-from web.pages.policy import render_page
+from web.templates import render_page
 
 router = APIRouter(include_in_schema=False)
 
