@@ -24,14 +24,12 @@ from qa.answering.snippets import (
     prepare_sentences,
 )
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
+from qa.settings import DEFAULT_MIN_CONFIDENCE
 
 MAX_QUESTION = 500
 # The request that fits a question about a practice the policy is silent on: a visitor who asks
 # whether their data is sold can still opt out of its sale.
 SILENT_RIGHTS = {"sale": "opt_out"}
-# Chosen with `privacy-qa eval eval/questions.jsonl` (README, "Quality"): the lowest share of
-# explained terms at which answerable questions are answered and unanswerable ones declined.
-DEFAULT_MIN_CONFIDENCE = 0.25
 MAX_TOP_K = 20
 LEADING_SECTIONS = 2  # the sections whose evidence decides whether the policy answers
 
