@@ -17,6 +17,8 @@ from index.library import Library
 from index.policy import PolicyError, load_policy
 from index.ranker import Params
 from qa.answering.assistant import MAX_TOP_K, Assistant
+from qa.answering.build import assistant_over
+from qa.settings import Settings
 
 METRICS = (
     "R@1",
@@ -291,7 +293,7 @@ def run_eval(
     *,
     policies: Path | None = None,
     params: Params = Params(),
-    min_confidence: float = 0.5,
+    settings: Settings | None = None,
     progress: TextIO | None = sys.stderr,
     typos: int = 0,
 ) -> list[Result]:
@@ -313,7 +315,7 @@ def run_eval(
                     )
                 except PolicyError as exc:
                     raise EvalError(str(exc)) from exc
-                cache[key] = Assistant(library, params=params, min_confidence=min_confidence)
+                cache[key] = assistant_over(library, settings or Settings(), params=params)
             return cache[key]
 
         results.extend(evaluate(rows, assistant_for, progress))
