@@ -163,7 +163,3 @@ def default_practices() -> Practices:
     cues, questions, silent, optional, core = _load(raw)
     return Practices(cues, default_analyzer(), questions, silent, optional, core)
 
-
-def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:
-    """Names for practice indices."""
-    return [practices.names[i] for i in sorted(indices)]
