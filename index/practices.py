@@ -162,4 +162,3 @@ def default_practices() -> Practices:
     raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
     cues, questions, silent, optional, core = _load(raw)
     return Practices(cues, default_analyzer(), questions, silent, optional, core)
-
