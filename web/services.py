@@ -16,9 +16,10 @@ from fastapi import Depends, FastAPI, Request
 from qa.answering.answers import Answer
 from qa.answering.assistant import Assistant
 from qa.answering.cache import AnswerCache
-from qa.answering.examples import Examples, Teacher, stale_warnings
+from qa.answering.examples import Examples
 from qa.answering.feedback import FeedbackCounts
 from qa.answering.questions import QuestionLog
+from qa.answering.teacher import Teacher, stale_warnings
 from qa.casework.desk import Casework, mailbox_warning, open_casework
 from qa.casework.escalations import Escalations
 from qa.casework.reminders import Reminders, ReminderSchedule, reminders_for

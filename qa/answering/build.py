@@ -6,7 +6,8 @@ from __future__ import annotations
 from index.library import Library, load_library
 from index.ranker import Params
 from qa.answering.assistant import Assistant
-from qa.answering.examples import ExampleMap, read_example_files
+from qa.answering.example_files import read_example_files
+from qa.answering.examples import ExampleMap
 from qa.settings import Settings
 
 
