@@ -28,7 +28,7 @@ from index.library import Library, load_library
 from index.policy import load_policy
 from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.answering.build import assistant_over
-from qa.answering.evaluation import _policy_path, add_typos, read_questions
+from qa.answering.question_sets import add_typos, policy_path, read_questions
 from qa.settings import Settings, bundled_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def set_lines(path: Path, policies: Path | None, typos: int = 0) -> Iterator[Lin
     built: dict[Path | None, Assistant] = {}
     name = f"{path.name}+typos{typos}" if typos else path.name
     for row in rows:
-        key = None if row.policy is None else _policy_path(row.policy, path, policies)
+        key = None if row.policy is None else policy_path(row.policy, path, policies)
         if key not in built:
             library = (
                 load_library(bundled_policy())

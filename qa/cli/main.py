@@ -18,16 +18,16 @@ from index.policy import PolicyError
 from index.ranker import Params
 from qa.answering.assistant import Assistant
 from qa.answering.build import assistant_for
-from qa.answering.evaluation import (
-    EvalError,
+from qa.answering.eval_report import (
     by_category,
     format_comparison,
     format_table,
-    run_eval,
     summarise,
     write_results,
 )
+from qa.answering.evaluation import run_eval
 from qa.answering.examples import Examples, merge
+from qa.answering.question_sets import EvalError
 from qa.casework.desk import mailbox_warning
 from qa.cli.casework import add_commands as add_casework_commands
 from qa.cli.examples import add_commands as add_example_commands
