@@ -1,12 +1,15 @@
-"""A question's terms as one document reads them: stopwords set aside, misspellings corrected
-against the document's words, phrases joined, each term weighted by its idf here."""
+"""A question as one document reads it (stopwords set aside, misspellings corrected against the
+document's words, phrases joined, each term weighted by its idf here) and what it finds there."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from index.bm25 import Term
+import numpy as np
+
+from index.bm25 import Term, Vector
+from index.sections import Section
 from index.spelling import Speller
 from index.tokens import Analyzer, split_words
 
@@ -19,6 +22,30 @@ class QueryTerm:
     word: str
     term: str
     weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A section that shares at least one term with the question, and how well it matches."""
+
+    section: Section
+    score: float
+    coverage: float
+    matched: frozenset[str]
+    example: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The question's terms and the matching sections, best first."""
+
+    terms: tuple[QueryTerm, ...]
+    hits: tuple[Hit, ...]
+    unknown: tuple[str, ...]
+    uncovered: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    uncovered_asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,3 +97,18 @@ class QueryReader:
                 weight = self.filler_weight * self.unknown_idf
             terms.append(QueryTerm(typed, meant, term, weight))
         return terms, unknown, every
+
+
+def rank_by_practice(sections: Sequence[Section], topical: Vector, limit: int | None) -> list[Hit]:
+    """The sections that speak most of the practices a question's form asks about."""
+    best = float(topical.max()) if len(topical) else 0.0
+    hits = []
+    if best > 0.0:
+        for i in np.lexsort((np.arange(len(topical)), -topical)):
+            if topical[i] <= 0.0:
+                break
+            coverage = 0.5 * float(topical[i]) / best
+            hits.append(Hit(sections[i], float(topical[i]), coverage, frozenset()))
+            if limit is not None and len(hits) >= limit:
+                break
+    return hits

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,36 +11,12 @@ from index.bm25 import Params, Sparse, Term, Vector, idf, nonzero, practice_tabl
 from index.passages import section_sentences
 from index.policy import Section
 from index.practices import Practices, default_practices, stem_words
-from index.query import QueryReader, QueryTerm
+from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
 from index.spelling import Speller, english_words
 from index.tokens import Analyzer, split_words
 
 # Params and QueryTerm are read from here by the callers of rank().
 __all__ = ["Hit", "Params", "QueryTerm", "Ranker", "Ranking"]
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A section that shares at least one term with the question, and how well it matches."""
-
-    section: Section
-    score: float
-    coverage: float
-    matched: frozenset[str]
-    example: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Ranking:
-    """The question's terms and the matching sections, best first."""
-
-    terms: tuple[QueryTerm, ...]
-    hits: tuple[Hit, ...]
-    unknown: tuple[str, ...]
-    uncovered: tuple[str, ...] = ()
-    stems: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    uncovered_asked: tuple[str, ...] = ()
 
 
 class Ranker:
@@ -225,7 +200,7 @@ class Ranker:
             topical_vector = (
                 self._practice[topics].sum(axis=0) if topics else np.zeros(len(self.sections))
             )
-            found = self._rank_by_practice(topical_vector, None)
+            found = rank_by_practice(self.sections, topical_vector, None)
             if limit is not None:
                 found = found[:limit] + [h for h in found[limit:] if h.section == keep][:1]
             return ranking(found)
@@ -349,17 +324,3 @@ class Ranker:
                     own = said.get(term)
                     said[term] = strength if own is None else np.maximum(own, strength)
         return said
-
-    def _rank_by_practice(self, topical: Vector, limit: int | None) -> list[Hit]:
-        """The sections that speak most of the practices a question's form asks about."""
-        best = float(topical.max()) if len(topical) else 0.0
-        hits = []
-        if best > 0.0:
-            for i in np.lexsort((np.arange(len(topical)), -topical)):
-                if topical[i] <= 0.0:
-                    break
-                coverage = 0.5 * float(topical[i]) / best
-                hits.append(Hit(self.sections[i], float(topical[i]), coverage, frozenset()))
-                if limit is not None and len(hits) >= limit:
-                    break
-        return hits
