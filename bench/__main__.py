@@ -22,6 +22,7 @@ from bench.synthetic import synthetic_library
 from bench.throughput import BenchError, Load, check_ask, lua_script, run_wrk, serve
 from index.library import Library, load_library
 from qa.answering.assistant import Assistant
+from qa.answering.build import assistant_over
 from qa.settings import Settings, bundled_policy
 
 P50_TARGET_MS = 0.3  # issue 2: answer() on the bundled policy
@@ -68,10 +69,7 @@ def assistants() -> dict[str, Assistant]:
         f"synthetic, {LARGE_SECTIONS} sections": lambda: synthetic_library(LARGE_SECTIONS),
         f"library of {LIBRARY_DOCUMENTS}": lambda: synthetic_library(40, LIBRARY_DOCUMENTS),
     }
-    return {
-        name: Assistant(make(), min_confidence=settings.min_confidence)
-        for name, make in libraries.items()
-    }
+    return {name: assistant_over(make(), settings) for name, make in libraries.items()}
 
 
 def run_new_questions(args: argparse.Namespace, workdir: Path, count: int) -> list[Load]:

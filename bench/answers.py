@@ -27,7 +27,8 @@ from bench.synthetic import synthetic_library
 from index.library import Library, load_library
 from index.policy import load_policy
 from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
-from qa.answering.evaluation import _policy_path, add_typos, read_questions
+from qa.answering.build import assistant_over
+from qa.answering.question_sets import add_typos, policy_path, read_questions
 from qa.settings import Settings, bundled_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,14 +62,14 @@ def set_lines(path: Path, policies: Path | None, typos: int = 0) -> Iterator[Lin
     built: dict[Path | None, Assistant] = {}
     name = f"{path.name}+typos{typos}" if typos else path.name
     for row in rows:
-        key = None if row.policy is None else _policy_path(row.policy, path, policies)
+        key = None if row.policy is None else policy_path(row.policy, path, policies)
         if key not in built:
             library = (
                 load_library(bundled_policy())
                 if key is None
                 else Library({key.stem: load_policy(key)})
             )
-            built[key] = Assistant(library, min_confidence=settings.min_confidence)
+            built[key] = assistant_over(library, settings)
         yield from _lines(name, built[key], [(row.id, row.question)])
 
 
@@ -83,7 +84,7 @@ def own_lines() -> Iterator[Line]:
     rows = read_questions(OWN_SETS[1])
     yield from _lines(
         "real-library",
-        Assistant(library, min_confidence=settings.min_confidence),
+        assistant_over(library, settings),
         [(row.id, row.question) for row in rows],
     )
     asked = list(enumerate(distinct_questions(BENCH_QUESTIONS)))
@@ -93,7 +94,7 @@ def own_lines() -> Iterator[Line]:
         ("bench-library", lambda: synthetic_library(40, 3)),
     ):
         maker: Callable[[], Library] = made
-        assistant = Assistant(maker(), min_confidence=settings.min_confidence)
+        assistant = assistant_over(maker(), settings)
         yield from _lines(name, assistant, [(str(i), q) for i, q in asked])
 
 

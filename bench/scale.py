@@ -9,8 +9,8 @@ from pathlib import Path
 from bench.synthetic import synthetic_policy_text
 from index.library import Library
 from index.policy import read_policy
-from qa.answering.assistant import Assistant
-from qa.settings import bundled_policy
+from qa.answering.build import assistant_over
+from qa.settings import Settings, bundled_policy
 
 LIBRARY_DOCUMENTS = 20
 LARGE_SECTIONS = 400
@@ -54,8 +54,9 @@ def index_seconds(count: int) -> float:
     """Seconds to build the assistant of each of `count` synthetic policies, one at a time (a
     different policy each: a seed apiece)."""
     texts = [synthetic_policy_text(1000 + n) for n in range(count)]
+    settings = Settings()
     start = time.perf_counter()
     for n, text in enumerate(texts):
         policy = read_policy(text, f"synthetic-{n}", "<synthetic>")
-        Assistant(Library({policy.name: policy}))
+        assistant_over(Library({policy.name: policy}), settings)
     return time.perf_counter() - start

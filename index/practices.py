@@ -77,11 +77,6 @@ class Practices:
     def _all_stems(self, text: str) -> list[str]:
         return stem_words(self.analyzer, text)
 
-    def question_practices(self, stems: Sequence[str]) -> set[int]:
-        """Practices a question asks about by the way it is put ("how long", "who do you share"),
-        from the stems of all its words, stopwords included."""
-        return set(self.question_forms(stems))
-
     def question_forms(self, stems: Sequence[str]) -> dict[int, frozenset[str]]:
         """The practices a question's form asks about, each with the stems of the forms found."""
         found: dict[int, set[str]] = {}
@@ -116,14 +111,6 @@ class Practices:
                 if tuple(stems[i : i + len(cue)]) == cue:
                     found[self._cue_ids[entry]] += 1
         return found
-
-    def of_text(self, text: str) -> list[int]:
-        """Cue counts of a text."""
-        return self.counts(self._all_stems(text))
-
-    def present(self, text: str) -> set[int]:
-        """The practices a text (a question) mentions at all."""
-        return {i for i, n in enumerate(self.of_text(text)) if n}
 
 
 BOUNDARY = "|"  # never a stem: stands between words that punctuation separates
@@ -162,8 +149,3 @@ def default_practices() -> Practices:
     raw = resources.files("index").joinpath("data", "practices.toml").read_text(encoding="utf-8")
     cues, questions, silent, optional, core = _load(raw)
     return Practices(cues, default_analyzer(), questions, silent, optional, core)
-
-
-def practice_names(practices: Practices, indices: Iterable[int]) -> list[str]:
-    """Names for practice indices."""
-    return [practices.names[i] for i in sorted(indices)]

@@ -8,10 +8,9 @@ import secrets
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from index.library import load_library
 from qa.answering.assistant import Assistant
+from qa.answering.build import assistant_for
 from qa.answering.cache import AnswerCache
-from qa.answering.examples import read_example_files
 from qa.settings import Settings
 from qa.storage.store import Store
 from web.api import ask as api
@@ -33,12 +32,9 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def build_assistant(settings: Settings) -> Assistant:
-    """Load the policy named by the settings and index it with the example questions of the
-    files beside it; PolicyError names a broken file."""
-    library = load_library(settings.policy)
-    return Assistant(
-        library, min_confidence=settings.min_confidence, examples=read_example_files(library)
-    )
+    """The assistant the settings name (qa/answering/build.py); PolicyError names a broken
+    file."""
+    return assistant_for(settings)
 
 
 def create_app(

@@ -13,9 +13,10 @@ from fastapi import FastAPI
 
 from qa.answering.assistant import Assistant
 from qa.answering.cache import AnswerCache
-from qa.answering.examples import Examples, Teacher, stale_warnings
+from qa.answering.examples import Examples
 from qa.answering.feedback import FeedbackCounts
 from qa.answering.questions import QuestionLog
+from qa.answering.teacher import Teacher, stale_warnings
 from qa.casework.desk import mailbox_warning, open_casework
 from qa.casework.reminders import ReminderSchedule, reminders_for
 from qa.casework.retention import PurgeSchedule

@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from qa.answering.answers import Answer
-from qa.answering.examples import Examples, Teacher
+from qa.answering.examples import Examples
 from qa.answering.feedback import FeedbackCounts
 from qa.answering.questions import QuestionLog
+from qa.answering.teacher import Teacher
 from qa.casework.desk import Casework
 from qa.casework.escalations import Escalations
 from qa.casework.reminders import Reminders, ReminderSchedule

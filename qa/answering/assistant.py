@@ -2,78 +2,47 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from index.library import Library
 from index.policy import Policy, Section
 from index.practices import Practices, default_practices
-from index.ranker import Hit, Params, Ranker, Ranking
-from index.tokens import Analyzer, default_analyzer, split_words
-from qa.answering.answers import Action, Answer, PolicyInfo, SectionAnswer
-from qa.answering.contact import ContactCard, find_contact_section, read_contact_card
-from qa.answering.intents import RIGHT_LABELS, IntentDetector, Intents, default_detector
+from index.ranker import Hit, Params, Ranking
+from index.tokens import Analyzer, default_analyzer
+from qa.answering.actions import SILENT_RIGHTS, actions_for
+from qa.answering.answers import Answer, PolicyInfo
+from qa.answering.contact import (
+    CONTACT_ROUTES,
+    ContactCard,
+    contact_routes,
+    find_contact_section,
+    read_contact_card,
+)
+from qa.answering.documents import index_document, section_answer
+from qa.answering.intents import IntentDetector, Intents, default_detector
 from qa.answering.languages import choose_documents, document_analyzer, not_in_language_answer
-from qa.answering.render import render_markdown
+from qa.answering.replies import (
+    ANSWERED,
+    ESCALATED_KINDS,
+    NO_TERMS,
+    NOT_COVERED,
+    OFF_TOPIC,
+    RELATED,
+    SUGGESTIONS,
+    reply,
+    silence,
+    small_talk,
+)
 from qa.answering.snippets import (
-    Sentences,
-    SnippetQuery,
-    make_snippet,
     prepare_query,
-    prepare_sentences,
 )
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
+from qa.settings import DEFAULT_MIN_CONFIDENCE
 
 MAX_QUESTION = 500
-# The request that fits a question about a practice the policy is silent on: a visitor who asks
-# whether their data is sold can still opt out of its sale.
-SILENT_RIGHTS = {"sale": "opt_out"}
-# Chosen with `privacy-qa eval eval/questions.jsonl` (README, "Quality"): the lowest share of
-# explained terms at which answerable questions are answered and unanswerable ones declined.
-DEFAULT_MIN_CONFIDENCE = 0.25
 MAX_TOP_K = 20
 LEADING_SECTIONS = 2  # the sections whose evidence decides whether the policy answers
 
-ANSWERED = "Here is what our privacy policy says."
-RELATED = (
-    "Our privacy policy does not seem to answer this directly. These sections might be related; "
-    "you can also ask a person on the privacy team."
-)
-NOT_COVERED = (
-    "Our privacy policy does not cover this question. You can ask a person on the privacy team."
-)
-SILENT = "Our privacy policy does not {what}."
-SILENT_RELATED = " These sections are the closest it comes; you can also ask the privacy team."
-SILENT_ALONE = " You can ask a person on the privacy team."
-OFF_TOPIC = (
-    "I can only answer questions about our privacy policy, and this one does not seem to be "
-    "about it. Try, for example: how long do you keep my data?"
-)
-NO_TERMS = (
-    "Please ask a question about our privacy policy, for example: how long do you keep my data?"
-)
-# The kinds of answer that offer to send the question to the privacy team there and then: the
-# policy may not answer it. Small talk and questions about something else are not sent.
-ESCALATED_KINDS = ("related", "not_covered", "silent")
-SOCIAL = "Hello! I answer questions about our privacy policy, in the policy's own words."
-THANKS = "You're welcome! Ask me anything else about our privacy policy."
-SUGGESTIONS = (
-    "How long do you keep my data?",
-    "What data do you collect about me?",
-    "How can I delete my data?",
-    "Who do I contact about privacy?",
-)
-# Greetings and thanks: a message made only of these (and stopwords) is small talk, answered
-# with a friendly line and the starter questions, never sent to the privacy team.
-_GREETINGS = frozenset(
-    (
-        "hi hello hey hiya howdy yo hallo hola bonjour greetings morning afternoon evening good "
-        "day there sup whats up ok okay cool great nice awesome test testing bot anyone"
-    ).split()
-)
-_THANKS = frozenset("thanks thank thx ty cheers bye goodbye appreciated helpful perfect".split())
-# Words of any question about the policy itself that are in no cue list.
 # Words of privacy beyond the practices' cues: a question using one is about the policy, even
 # if the policy never uses the word ("will it save everything I type?").
 _POLICY_WORDS = (
@@ -86,30 +55,8 @@ _POLICY_WORDS = (
 )
 
 
-CONTACT_ROUTES = ("phone", "postal")  # practices asked of the contact card, not of cues
-_PHONE_LINE = re.compile(r"(?im)^.*\b(?:phone|telephone|tel|call|fax)\b.*$")
-
-
-def _contact_routes(policy: Policy) -> frozenset[str]:
-    """Which of CONTACT_ROUTES the policy gives: a phone number (on its contact card, or a line
-    that says phone or call and has seven digits or more), a postal address (on its card)."""
-    card = read_contact_card(policy)
-    body = "\n".join(s.markdown for s in policy.sections)
-    numbered = any(sum(c.isdigit() for c in m.group()) >= 7 for m in _PHONE_LINE.finditer(body))
-    found = set()
-    if card.phone or numbered:
-        found.add("phone")
-    if card.address:
-        found.add("postal")
-    return frozenset(found)
-
-
-@dataclass(frozen=True)
-class _Document:
-    policy: Policy
-    ranker: Ranker
-    html: dict[str, str]
-    sentences: dict[str, Sentences]
+# Read from here by the web pages and the escalations, with the Assistant.
+__all__ = ["ESCALATED_KINDS", "MAX_QUESTION", "MAX_TOP_K", "SUGGESTIONS", "Assistant"]
 
 
 class Assistant:
@@ -148,10 +95,9 @@ class Assistant:
             | frozenset(self.analyzer.content_stems(_POLICY_WORDS))
         )
         vocabulary = [*self.detector.words, *self.practices.words]
-        self.documents: dict[str, _Document] = {}
-        for name, policy in library.documents.items():
-            ranker = Ranker(
-                policy.sections,
+        self.documents = {
+            name: index_document(
+                policy,
                 document_analyzer(policy, self.analyzer),
                 params,
                 self.practices,
@@ -159,23 +105,15 @@ class Assistant:
                 vocabulary,
                 self._lexicon,
             )
-            self.documents[name] = _Document(
-                policy,
-                ranker,
-                {s.id: render_markdown(s.markdown, s.subheadings) for s in policy.sections},
-                {
-                    s.id: prepare_sentences(sentences, ranker.analyzer)
-                    for s, sentences in zip(policy.sections, ranker.sentences, strict=True)
-                },
-            )
+            for name, policy in library.documents.items()
+        }
         self.contact = read_contact_card(library.default)
-        self._gives = {name: _contact_routes(policy) for name, policy in library.documents.items()}
+        self._gives = {name: contact_routes(policy) for name, policy in library.documents.items()}
         self.contacts = {
             name: section
             for name, policy in library.documents.items()
             if (section := find_contact_section(policy)) is not None
         }
-        self._single = len(self.documents) == 1
 
     def with_examples(self, examples: Mapping[tuple[str, str], Sequence[str]]) -> Assistant:
         """A new assistant over the same library and settings, with these example questions."""
@@ -236,15 +174,15 @@ class Assistant:
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidQuestion(f"top_k: must be 1 to {MAX_TOP_K}, not {top_k}", "top_k")
         home = self.document(document)
-        small_talk = self._small_talk(text)
-        if small_talk is not None:
-            return self._reply(question, home, small_talk, kind="social", suggestions=SUGGESTIONS)
+        said = small_talk(text, self.analyzer)
+        if said is not None:
+            return reply(question, home, said, kind="social", suggestions=SUGGESTIONS)
         names = [home.name] if document is not None else list(self.documents)
         # Answered from the documents in the question's language, or told in it that there are
         # none (qa/answering/languages.py).
         choice = choose_documents(text, [self.library.documents[name] for name in names])
         if choice.language is not None and not choice.documents:
-            actions = self._actions(Intents((), None, False), answered=False)
+            actions = actions_for(Intents((), None, False), answered=False)
             return not_in_language_answer(question, choice.language, home, actions)
         home, names = choice.documents[0], [p.name for p in choice.documents]
         # Intents are read from the words as corrected against each document. They choose the
@@ -295,7 +233,7 @@ class Assistant:
             message = ANSWERED
         elif uncovered:
             kind = "silent"
-            message = self._silence(uncovered, bool(hits))
+            message = silence(self.practices.silent, uncovered, bool(hits))
         elif not terms:
             kind = "no_terms"
             message = NO_TERMS
@@ -312,7 +250,14 @@ class Assistant:
         by_term = {t.term: t.typed for t in terms}
         contact = self.contacts.get(home.name)
         sections = tuple(
-            self._section_answer(hit, query, by_term, card=self._is_card(hit, contact))
+            section_answer(
+                self.documents[hit.section.document],
+                hit,
+                query,
+                by_term,
+                url=self.section_url(hit.section),
+                card=self._is_card(hit, contact),
+            )
             for hit in hits
         )
         top_policy = self.library.documents[hits[0].section.document] if hits else home
@@ -323,7 +268,7 @@ class Assistant:
             message=message,
             intents=intents.names,
             sections=sections,
-            actions=self._actions(intents, answered, uncovered),
+            actions=actions_for(intents, answered, uncovered),
             policy=PolicyInfo(
                 top_policy.name, top_policy.title, top_policy.last_updated, top_policy.version
             ),
@@ -364,35 +309,6 @@ class Assistant:
     def _is_card(hit: Hit, contact: Section | None) -> bool:
         return contact is not None and hit.section == contact and not hit.matched
 
-    def _reply(
-        self, question: str, home: Policy, message: str, *, kind: str, suggestions: tuple[str, ...]
-    ) -> Answer:
-        """An answer that quotes no section: small talk, or a question in another language."""
-        return Answer(
-            question=question,
-            answered=False,
-            confidence=0.0,
-            message=message,
-            intents=(),
-            sections=(),
-            actions=(Action("contact", "Contact the privacy team", "/contact"),),
-            policy=PolicyInfo(home.name, home.title, home.last_updated, home.version),
-            corrections=(),
-            kind=kind,
-            suggestions=suggestions,
-        )
-
-    def _small_talk(self, text: str) -> str | None:
-        """A friendly line for a greeting or a thanks; None for anything with a question in it."""
-        words = [w.text for w in split_words(text)]
-        if not words or len(words) > 8:
-            return None
-        talk = [w for w in words if w in _GREETINGS or w in _THANKS]
-        rest = [w for w in words if w not in _GREETINGS and w not in _THANKS]
-        if not talk or any(not self.analyzer.is_stopword(w) for w in rest):
-            return None
-        return THANKS if any(w in _THANKS for w in talk) else SOCIAL
-
     def _on_topic(self, ranking: Ranking, intents: Intents) -> bool:
         """Whether a question is about the policy at all: it asks about a practice, wants to act
         on a right or reach a person, uses the privacy vocabulary, or every word it has is a word
@@ -404,66 +320,6 @@ class Assistant:
         if stems & self._lexicon:
             return True
         return not ranking.unknown
-
-    def _silence(self, uncovered: list[str], related: bool) -> str:
-        """What the policy does not say, in plain words, for the practices it never mentions."""
-        silent = self.practices.silent
-        what = [silent[p] for p in uncovered if p in silent]
-        if not what:
-            return NOT_COVERED
-        head = SILENT.format(what=" or ".join(dict.fromkeys(what)))
-        return head + (SILENT_RELATED if related else SILENT_ALONE)
-
-    def _section_answer(
-        self, hit: Hit, query: SnippetQuery, by_term: dict[str, str], *, card: bool = False
-    ) -> SectionAnswer:
-        section = hit.section
-        document = self.documents[section.document]
-        snippet = make_snippet(document.sentences[section.id], query)
-        return SectionAnswer(
-            id=section.id,
-            document=section.document,
-            heading=section.heading,
-            path=section.path,
-            url=self.section_url(section),
-            score=hit.score,
-            coverage=hit.coverage,
-            snippet=snippet.text,
-            snippet_html=snippet.html,
-            highlights=snippet.highlights,
-            matched_terms=tuple(sorted({by_term.get(t, t) for t in hit.matched})),
-            example=hit.example,
-            card=card,
-            markdown=section.markdown,
-            html=document.html[section.id],
-        )
-
-    def _actions(
-        self, intents: Intents, answered: bool, uncovered: Sequence[str] = ()
-    ) -> tuple[Action, ...]:
-        contact_label = "Contact the privacy team"
-        actions = [Action("contact", contact_label, "/contact")]
-        right = intents.right or next(
-            (SILENT_RIGHTS[p] for p in uncovered if p in SILENT_RIGHTS), None
-        )
-        if right:
-            intents = Intents(intents.names, right, intents.wants_person, intents.cue_stems)
-        if intents.right:
-            actions.append(
-                Action(
-                    "rights_request",
-                    f"Request {RIGHT_LABELS[intents.right]}",
-                    f"/rights-requests/new?right={intents.right}",
-                    intents.right,
-                )
-            )
-        else:
-            actions.append(
-                Action("rights_request", "Make a privacy request", "/rights-requests/new")
-            )
-        if not answered or intents.wants_person:
-            actions.append(Action("escalate", "Ask a person", "/escalations/new"))
-        return tuple(actions)
 
     def contact_card(self) -> ContactCard:
         """The contact card of the default document."""

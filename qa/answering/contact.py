@@ -95,3 +95,21 @@ def read_contact_card(policy: Policy) -> ContactCard:
         phone = m.group()
     organisation = lines[0] if lines else None
     return ContactCard(organisation, tuple(lines[1:]), phone, email, website, section.id, extra)
+
+
+CONTACT_ROUTES = ("phone", "postal")  # practices asked of the contact card, not of cues
+_PHONE_LINE = re.compile(r"(?im)^.*\b(?:phone|telephone|tel|call|fax)\b.*$")
+
+
+def contact_routes(policy: Policy) -> frozenset[str]:
+    """Which of CONTACT_ROUTES the policy gives: a phone number (on its contact card, or a line
+    that says phone or call and has seven digits or more), a postal address (on its card)."""
+    card = read_contact_card(policy)
+    body = "\n".join(s.markdown for s in policy.sections)
+    numbered = any(sum(c.isdigit() for c in m.group()) >= 7 for m in _PHONE_LINE.finditer(body))
+    found = set()
+    if card.phone or numbered:
+        found.add("phone")
+    if card.address:
+        found.add("postal")
+    return frozenset(found)

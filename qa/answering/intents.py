@@ -72,7 +72,6 @@ class IntentDetector:
         unless: dict[str, list[str]] | None = None,
     ) -> None:
         self.analyzer = analyzer
-        self._names = tuple(cues)
         # Cues by their first word, so a question is only tried against cues that can start in it.
         self._by_first = self._index(cues)
         # Cues that undo an intent: "my phone number" is the visitor's data, not a way to reach us.
@@ -119,10 +118,6 @@ class IntentDetector:
                 if self._found_at(cue, stems, start):
                     found.setdefault(name, []).append(cue)
         return found
-
-    def detect(self, question: str, corrections: Mapping[str, str] | None = None) -> Intents:
-        """Intents of `question`; `corrections` maps misspelled words to the words meant."""
-        return self.detect_stems(self._stems(question, corrections))
 
     def detect_stems(self, stems: Sequence[str]) -> Intents:
         """Intents from the stems of a question's words, in order (as the ranker gives them)."""

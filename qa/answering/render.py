@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from html import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -108,16 +107,3 @@ def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) 
     each can be linked to."""
     html: str = _parser().render(markdown, {"subheadings": tuple(subheadings)})
     return html
-
-
-def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    """`text` escaped for HTML, with each (start, end) span wrapped in <mark>."""
-    out, last = [], 0
-    for start, end in sorted(spans):
-        if start < last:
-            continue
-        out.append(escape(text[last:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
-        last = end
-    out.append(escape(text[last:]))
-    return "".join(out)

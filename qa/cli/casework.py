@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from index.library import load_library
-from qa.answering.assistant import Assistant
+from qa.answering.build import assistant_over
 from qa.answering.questions import QuestionLog
 from qa.casework.desk import Casework, open_casework
 from qa.casework.escalations import STATUSES as ESCALATION_STATUSES
@@ -27,7 +27,7 @@ from qa.storage.store import Cipher, database_url, open_store, utcnow
 
 
 def _casework(settings: Settings) -> Casework:
-    assistant = Assistant(load_library(settings.policy), min_confidence=settings.min_confidence)
+    assistant = assistant_over(load_library(settings.policy), settings)
     return open_casework(settings, assistant)
 
 

@@ -17,16 +17,17 @@ from index.library import Library, load_library
 from index.policy import PolicyError
 from index.ranker import Params
 from qa.answering.assistant import Assistant
-from qa.answering.evaluation import (
-    EvalError,
+from qa.answering.build import assistant_for
+from qa.answering.eval_report import (
     by_category,
     format_comparison,
     format_table,
-    run_eval,
     summarise,
     write_results,
 )
-from qa.answering.examples import Examples, merge, read_example_files
+from qa.answering.evaluation import run_eval
+from qa.answering.examples import Examples, merge
+from qa.answering.question_sets import EvalError
 from qa.casework.desk import mailbox_warning
 from qa.cli.casework import add_commands as add_casework_commands
 from qa.cli.examples import add_commands as add_example_commands
@@ -40,17 +41,10 @@ def _library(settings: Settings) -> Library:
     return load_library(settings.policy)
 
 
-def _assistant(settings: Settings) -> Assistant:
-    library = _library(settings)
-    return Assistant(
-        library, min_confidence=settings.min_confidence, examples=read_example_files(library)
-    )
-
-
 def _taught(settings: Settings) -> Assistant:
     """The assistant with the examples in the database too, as the server answers; a database
     that does not exist yet is not created for it, and one out of reach is only noted."""
-    assistant = _assistant(settings)
+    assistant = assistant_for(settings)
     if not settings.database_url and not (settings.data_dir / SQLITE_FILE).is_file():
         return assistant
     try:
@@ -86,7 +80,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # Every worker must check the form tokens the others signed: one secret for all.
         changes["form_secret"] = secrets.token_urlsafe(32)
     settings = settings.with_values(**changes)
-    _assistant(settings)  # a broken policy stops here, before the port is bound
+    assistant_for(settings)  # a broken policy stops here, before the port is bound
     os.environ.update(settings.to_environ())
     _metrics_folder(settings)
     uvicorn.run(
@@ -144,7 +138,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """List documents and sections with ids and token counts."""
-    assistant = _assistant(settings)
+    assistant = assistant_for(settings)
     if warning := mailbox_warning(settings, assistant):
         print(warning, file=sys.stderr)
     for name, document in assistant.documents.items():
@@ -174,7 +168,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         _library(settings),
         policies=args.policies,
         params=params,
-        min_confidence=settings.min_confidence,
+        settings=settings,
         progress=sys.stderr if sys.stderr.isatty() or args.progress else None,
         typos=args.typos,
     )

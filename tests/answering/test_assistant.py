@@ -9,7 +9,10 @@ import pytest
 from index.library import load_library
 from index.passages import section_sentences
 from qa.answering.answers import Answer
-from qa.answering.assistant import (
+from qa.answering.assistant import Assistant
+from qa.answering.intents import RIGHTS
+from qa.answering.render import render_markdown
+from qa.answering.replies import (
     NO_TERMS,
     NOT_COVERED,
     OFF_TOPIC,
@@ -17,10 +20,7 @@ from qa.answering.assistant import (
     SOCIAL,
     SUGGESTIONS,
     THANKS,
-    Assistant,
 )
-from qa.answering.intents import RIGHTS
-from qa.answering.render import render_markdown
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from tests.conftest import DATA
 

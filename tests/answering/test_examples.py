@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from index.library import load_library
 from index.policy import PolicyError
-from qa.answering.examples import read_example_file, read_example_files
+from qa.answering.example_files import read_example_file, read_example_files
 from qa.cli.main import main
 from qa.ratelimits import parse_limits
 from qa.settings import Settings, key_name

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.throughput import serve, server_environ
-from qa.answering.evaluation import add_typos
+from qa.answering.question_sets import add_typos
 from qa.cli.main import main
 from qa.settings import describe
 from tests.conftest import DATA

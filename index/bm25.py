@@ -1,0 +1,235 @@
+"""The tables of one document the Ranker reads questions off: rank-bm25's score of every term in
+every section (idf kept positive), where each term occurs, the synonyms' shares, and how much
+each section is about each practice."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from rank_bm25 import BM25Okapi
+
+from index.practices import Practices
+from index.tokens import Analyzer
+
+Vector = NDArray[np.float64]
+
+MIN_CUES = 2  # cues of a core practice in one section for the policy to speak of it
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Ranking parameters; the defaults are the ones chosen by `privacy-qa eval` (README,
+    "Quality"): k1, b, practice_weight and sentence_weight by 5-fold cross-validation over
+    the PolicyQA dev policies, then checked on our own question set."""
+
+    k1: float = 2.0
+    b: float = 0.4
+    heading_weight: int = 3
+    synonym_weight: float = 0.8
+    practice_weight: float = 3.0
+    sentence_weight: float = 1.0
+    filler_weight: float = 0.5
+    intent_weight: float = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One index term's BM25 scores and presence per section, idf, and presence per sentence."""
+
+    scores: Vector
+    presence: Vector
+    idf: float
+    sentences: Vector
+
+
+@dataclass(frozen=True, slots=True)
+class Sparse:
+    """A term's vectors as (index, value) pairs of their non-zero entries: a question's
+    scores are summed over the few sections and sentences that have the term, in plain
+    Python (numpy's call overhead outweighs its speed on vectors this short). Adding the
+    zeros skipped changes no float, so the sums are numpy's to the last bit."""
+
+    scores: tuple[tuple[int, float], ...]
+    presence: tuple[tuple[int, float], ...]
+    sentences: tuple[tuple[int, float], ...]
+
+
+def nonzero(vector: Vector) -> tuple[tuple[int, float], ...]:
+    """The (index, value) pairs of a vector's non-zero entries."""
+    return tuple((i, v) for i, v in enumerate(vector.tolist()) if v)
+
+
+def idf(n_docs: int, doc_freq: int) -> float:
+    """Lucene's idf of a term found in `doc_freq` of `n_docs` sections."""
+    # rank-bm25's BM25Okapi idf is zero or negative for a term in over half the sections of a
+    # small corpus (then floored at epsilon * mean idf); Lucene's form is always positive.
+    return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def term_scores(docs: list[list[str]], params: Params) -> dict[str, Vector]:
+    """rank-bm25 scores of every term over the sections, one vector per term, idf kept positive."""
+    if not any(docs):
+        return {}
+    bm25 = BM25Okapi(docs, k1=params.k1, b=params.b)
+    bm25.idf = {term: idf(bm25.corpus_size, len(f)) for term, f in doc_sets(docs).items()}
+    return {term: np.asarray(bm25.get_scores([term]), dtype=np.float64) for term in bm25.idf}
+
+
+def doc_sets(docs: list[list[str]]) -> dict[str, set[int]]:
+    """For each term, the indices of the documents that have it."""
+    found: dict[str, set[int]] = {}
+    for i, doc in enumerate(docs):
+        for term in doc:
+            found.setdefault(term, set()).add(i)
+    return found
+
+
+@dataclass(frozen=True)
+class TermTable:
+    """Every term of a document's sections, and the sentence units its evidence is read from:
+    per section its heading, its sentences and its example questions, in that order."""
+
+    terms: dict[str, Term]
+    offsets: list[int]  # each section's first unit
+    units: int
+    unit_section: list[int]  # the section of each unit
+    example_at: dict[int, tuple[int, str]]  # an example question's unit: (section, question)
+
+
+def term_table(
+    body: list[list[str]],
+    heads: list[list[str]],
+    sentences: Sequence[Sequence[str]],
+    examples: Sequence[Sequence[str]],
+    analyzer: Analyzer,
+    params: Params,
+) -> TermTable:
+    """The term table of sections with these body and heading terms, sentences and examples."""
+    n = len(body)
+    # Heading words count `heading_weight` times, in the one rank-bm25 index: a single idf
+    # and a single saturation per term (summing two fields' BM25 would saturate twice).
+    docs = [b + h * params.heading_weight for b, h in zip(body, heads, strict=True)]
+    scores_by_term = term_scores(docs, params)
+    # Sentences, for the best single sentence of each section (a question is often
+    # answered by one sentence, and words spread over a long section match less). The
+    # heading counts as one: it states what the section is about.
+    sentence_terms: list[list[str]] = []
+    offsets = []
+    example_at: dict[int, tuple[int, str]] = {}
+    for i, (head, said) in enumerate(zip(heads, sentences, strict=True)):
+        offsets.append(len(sentence_terms))
+        sentence_terms.append(head)
+        sentence_terms.extend(analyzer.terms(x) for x in said)
+        for example in examples[i]:
+            example_at[len(sentence_terms)] = (i, example)
+            sentence_terms.append(analyzer.terms(example))
+    units = len(sentence_terms)
+    unit_section = [
+        i
+        for i, (a, b) in enumerate(zip(offsets, [*offsets[1:], units], strict=True))
+        for _ in range(b - a)
+    ]
+    in_sentences = doc_sets(sentence_terms)
+    m = len(sentence_terms)
+    direct: dict[str, Term] = {}
+    # A term of an example question is present in its section (it explains the question)
+    # but adds nothing to the section's BM25 text.
+    in_examples = {
+        term: {i for i in docs_with if i in example_at} for term, docs_with in in_sentences.items()
+    }
+    with_examples = doc_sets(docs)
+    for term, found in in_examples.items():
+        for unit in found:
+            with_examples.setdefault(term, set()).add(example_at[unit][0])
+    for term, docs_with in with_examples.items():
+        presence = np.zeros(n)
+        presence[list(docs_with)] = 1.0
+        sentence_presence = np.zeros(m)
+        sentence_presence[list(in_sentences.get(term, ()))] = 1.0
+        direct[term] = Term(
+            scores_by_term.get(term, np.zeros(n)),
+            presence,
+            idf(n, len(docs_with)),
+            sentence_presence,
+        )
+    return TermTable(
+        _with_synonyms(direct, analyzer, params), offsets, units, unit_section, example_at
+    )
+
+
+def _with_synonyms(direct: dict[str, Term], analyzer: Analyzer, params: Params) -> dict[str, Term]:
+    """Each term of a synonym group also scores, at `synonym_weight`, where its relatives do."""
+    terms = dict(direct)
+    for group in analyzer.groups:
+        members = [direct[t] for t in group if t in direct]
+        if not members:
+            continue
+        w = params.synonym_weight
+        related_scores = w * np.max([m.scores for m in members], axis=0)
+        related_presence = w * np.max([m.presence for m in members], axis=0)
+        related_idf = max(x.idf for x in members)
+        related_sentences = w * np.max([x.sentences for x in members], axis=0)
+        for term in group:
+            own = terms.get(term)
+            if own is None:
+                terms[term] = Term(related_scores, related_presence, related_idf, related_sentences)
+            else:
+                terms[term] = Term(
+                    np.maximum(own.scores, related_scores),
+                    np.maximum(own.presence, related_presence),
+                    own.idf,
+                    np.maximum(own.sentences, related_sentences),
+                )
+    return terms
+
+
+@dataclass(frozen=True)
+class PracticeTable:
+    """Per practice and section, how much the section is about the practice, and which
+    practices the document speaks of and names in a heading."""
+
+    scores: Vector  # practices x sections, the section most about each practice at k1 + 1
+    covered: NDArray[np.bool_]  # per practice: the document speaks of it
+    titled: NDArray[np.bool_]  # practices x sections: the heading names it
+
+
+def practice_table(
+    practices: Practices, params: Params, body: list[list[str]], heads: list[list[str]]
+) -> PracticeTable:
+    """Per practice and section (from the stems of all its words, body and heading), how
+    much the section is about the practice: the
+    BM25-saturated counts of the practice's cues, each weighted by its idf in this
+    document, scaled so that the section most about the practice scores k1 + 1."""
+    p = params
+    cues = practices
+    found_in_body = [cues.cue_counts(b) for b in body]
+    found_in_head = [cues.cue_counts(h) for h in heads]
+    by_practice = cues.membership()
+    # A practice a policy speaks of, rather than touches in passing ("how we use, retain
+    # and protect your information" is not a word on how long data is kept): named in a
+    # heading, or with MIN_CUES cues in one section. The core practices' cues are common
+    # words (retain, storage, access); a topic that many policies leave out (selling data,
+    # children, a merger) has cues specific enough that one mention is the answer.
+    in_head = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0)
+    in_body = by_practice @ np.array(found_in_body, dtype=np.float64).T
+    needed = np.array([MIN_CUES if n in cues.core else 1 for n in cues.names])
+    covered = (in_head > 0) | (in_body >= needed[:, None])
+    titled = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0) > 0
+    counts = np.add(found_in_body, p.heading_weight * np.array(found_in_head)).T
+    lengths = np.array(
+        [len(b) + p.heading_weight * len(h) for b, h in zip(body, heads, strict=True)]
+    )
+    norm = p.k1 * (1 - p.b + p.b * lengths / max(float(lengths.mean()), 1.0))
+    # A cue found in most sections of this policy ("use", "information") tells little
+    # about which section is about the practice: weigh each cue by its idf here.
+    weights = np.array([idf(len(body), int(f)) for f in (counts > 0).sum(axis=1)])
+    scores = by_practice @ (weights[:, None] * counts * (p.k1 + 1) / (counts + norm))
+    # Scaled per practice, so that practice_weight means the same in a terse policy and a
+    # wordy one: the section most about sharing is worth the same in both.
+    top = scores.max(axis=1, keepdims=True)
+    scaled: Vector = np.divide(scores * (p.k1 + 1), top, out=np.zeros_like(scores), where=top > 0)
+    return PracticeTable(scaled, np.asarray(covered.any(axis=1), dtype=bool), titled)

@@ -1,0 +1,114 @@
+"""A question as one document reads it (stopwords set aside, misspellings corrected against the
+document's words, phrases joined, each term weighted by its idf here) and what it finds there."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.bm25 import Term, Vector
+from index.sections import Section
+from index.spelling import Speller
+from index.tokens import Analyzer, split_words
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One distinct term of a question: the word typed, the word meant, and its index term."""
+
+    typed: str
+    word: str
+    term: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A section that shares at least one term with the question, and how well it matches."""
+
+    section: Section
+    score: float
+    coverage: float
+    matched: frozenset[str]
+    example: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The question's terms and the matching sections, best first."""
+
+    terms: tuple[QueryTerm, ...]
+    hits: tuple[Hit, ...]
+    unknown: tuple[str, ...]
+    uncovered: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    uncovered_asked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryReader:
+    """Reads questions against one document's terms."""
+
+    analyzer: Analyzer
+    speller: Speller
+    terms: Mapping[str, Term]
+    lexicon: Collection[str]  # words of privacy: weighed in full even where the policy lacks them
+    unknown_idf: float  # the idf of a term no section has
+    filler_weight: float  # the share of it a word neither the policy nor privacy knows gets
+
+    def read(self, question: str) -> tuple[list[QueryTerm], list[str], list[str]]:
+        """The question's distinct terms, the words the document does not know, and the stems
+        of all its words (stopwords too, misspellings corrected)."""
+        analyzer = self.analyzer
+        stems: list[str] = []
+        every: list[str] = []  # stems of all words, stopwords too, misspellings corrected
+        typed_by_stem: dict[str, tuple[str, str]] = {}
+        unknown: list[str] = []
+        for word in split_words(question):
+            if analyzer.is_stopword(word.text):
+                every.append(analyzer.stem(word.text))
+                continue
+            meant = word.text
+            stem = analyzer.stem(meant)
+            if stem not in self.terms:
+                corrected = self.speller.correct(meant)
+                if corrected is not None and analyzer.is_stopword(corrected):
+                    every.append(analyzer.stem(corrected))  # "yuo" is "you"
+                    continue
+                if corrected is not None:
+                    meant, stem = corrected, analyzer.stem(corrected)
+            if stem not in self.terms:
+                unknown.append(word.text)
+            stems.append(stem)
+            every.append(stem)
+            typed_by_stem.setdefault(stem, (word.text, meant))
+        terms = []
+        for term in dict.fromkeys(analyzer.add_phrases(stems, replace=True)):
+            typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)
+            info = self.terms.get(term)
+            if info is not None:
+                weight = info.idf
+            elif term in self.lexicon or "_" in term:
+                weight = self.unknown_idf
+            else:
+                weight = self.filler_weight * self.unknown_idf
+            terms.append(QueryTerm(typed, meant, term, weight))
+        return terms, unknown, every
+
+
+def rank_by_practice(sections: Sequence[Section], topical: Vector, limit: int | None) -> list[Hit]:
+    """The sections that speak most of the practices a question's form asks about."""
+    best = float(topical.max()) if len(topical) else 0.0
+    hits = []
+    if best > 0.0:
+        for i in np.lexsort((np.arange(len(topical)), -topical)):
+            if topical[i] <= 0.0:
+                break
+            coverage = 0.5 * float(topical[i]) / best
+            hits.append(Hit(sections[i], float(topical[i]), coverage, frozenset()))
+            if limit is not None and len(hits) >= limit:
+                break
+    return hits
