@@ -12,7 +12,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from qa.errors import QAError
+from qa.errors import (
+    Conflict,
+    IdempotencyMismatch,
+    LinkNotValid,
+    MailLimited,
+    NoPrivacyMailbox,
+    NotFound,
+    QAError,
+    TooManyRequests,
+    UnknownDocument,
+    UnknownSection,
+)
+from qa.storage.store import StoreError, StoreUnavailable
 from web.responses import JSONResponse
 
 log = logging.getLogger(__name__)
@@ -20,6 +32,37 @@ log = logging.getLogger(__name__)
 # nginx's "client closed request": no HTTP status means it, and nobody reads this one, but the
 # access log and /metrics count it apart from our own failures (500).
 CLIENT_CLOSED = 499
+
+# Each domain error's HTTP status, the nearest class up the hierarchy deciding; QAError's own
+# (a field the caller must fix) is 422. The domain names no status: this table is the mapping.
+STATUSES: dict[type[QAError], int] = {
+    QAError: 422,
+    UnknownDocument: 404,
+    UnknownSection: 404,
+    NotFound: 404,
+    LinkNotValid: 404,
+    Conflict: 409,
+    MailLimited: 429,
+    IdempotencyMismatch: 422,
+    TooManyRequests: 429,
+    NoPrivacyMailbox: 503,
+    StoreError: 503,
+    StoreUnavailable: 503,
+}
+# A verification link that was used or has expired is gone for good (410); one never issued is
+# not found (404).
+LINK_GONE = 410
+
+
+def status_of(exc: QAError) -> int:
+    """The HTTP status a domain error answers with."""
+    if isinstance(exc, LinkNotValid) and exc.reason != "unknown":
+        return LINK_GONE
+    for cls in type(exc).__mro__:
+        if cls in STATUSES:
+            return STATUSES[cls]
+    return STATUSES[QAError]
+
 
 _FIXES = {
     "question": "send a question of 1 to 500 characters",
@@ -125,7 +168,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QAError)
-    status = exc.status
+    status = status_of(exc)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(status, exc.code, exc.message, exc.field, headers=headers)

@@ -19,7 +19,7 @@ from qa.casework.shown import Shown, shown_by_ids
 from qa.delivery.message import build_message, new_message_id, quoted
 from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
-from qa.errors import BadTransition, Conflict, NoPrivacyMailbox, NotFound, QAError
+from qa.errors import BadTransition, Conflict, LinkNotValid, NoPrivacyMailbox, NotFound, QAError
 from qa.ratelimits import Limit
 from qa.storage.store import (
     Store,
@@ -69,20 +69,6 @@ PERIOD_WORDS = {"s": "second", "min": "minute", "h": "hour", "day": "day"}
 _NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing
 LINK_USED = "This confirmation link has already been used; your request is confirmed."
 NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
-
-
-class LinkNotValid(QAError):
-    """A verification link that is unknown, already used or expired (`reason` says which)."""
-
-    code = "link_not_valid"
-    status = 404
-
-    def __init__(self, message: str, reason: str, reference: str | None = None) -> None:
-        super().__init__(message, "token")
-        self.reason = reason
-        self.status = 404 if reason == "unknown" else 410
-        # Only for an expired link, whose page offers to send a new one for this request.
-        self.reference = reference
 
 
 @dataclass(frozen=True)

@@ -59,14 +59,12 @@ class StoreError(QAError):
     """The database cannot be opened or upgraded; the message names the setting to fix."""
 
     code = "store_error"
-    status = 503
 
 
 class StoreUnavailable(QAError):
     """The database cannot be reached now (down, restarting, overloaded); the caller may retry."""
 
     code = "database_unavailable"
-    status = 503
 
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)

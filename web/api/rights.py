@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from qa.answering.assistant import MAX_QUESTION
 from qa.answering.intents import Right
-from qa.casework.rights import Intake, LinkNotValid, Resent
+from qa.casework.rights import Intake, Resent
 from qa.casework.shown import MAX_SECTIONS
 from qa.delivery.message import check_address, check_header_value
-from qa.errors import Conflict, QAError
+from qa.errors import LinkNotValid, MailLimited, QAError
+from web.errors import status_of
 from web.pages.chat import form_tokens
 from web.pages.policy import render_page
 from web.responses import JSONResponse
@@ -211,7 +212,7 @@ def verify_rights_request(request: Request, services: ServicesDep, token: str = 
     except LinkNotValid as exc:
         page = render_page(
             "rights_verify.html",
-            status=exc.status,
+            status=status_of(exc),
             title="Confirmation link not valid",
             ok=False,
             reason=exc.reason,
@@ -230,13 +231,6 @@ def verify_rights_request(request: Request, services: ServicesDep, token: str = 
         )
     page.headers.update(NO_STORE)
     return page
-
-
-class MailLimited(Conflict):
-    """No new verification link: the address had its share of mail for the period."""
-
-    code = "mail_limit"
-    status = 429
 
 
 RESENT_WORDS = {

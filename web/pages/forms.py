@@ -31,6 +31,7 @@ from qa.errors import BadTransition, IdempotencyMismatch, NoPrivacyMailbox, NotF
 from web.api.escalations import EscalationIn
 from web.api.rights import RightsRequestIn
 from web.deps import SettingsDep
+from web.errors import status_of
 from web.middleware.csrf import FormRefused, check_same_origin, origin_of
 from web.pages.chat import form_tokens
 from web.pages.policy import render_page
@@ -335,7 +336,7 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
         }
         return _rights_form(request, values, errors, status=422)
     except QAError as exc:
-        return _rights_form(request, values, {exc.field or "form": exc.message}, exc.status)
+        return _rights_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
     services.sender.wake()
     token = dict(parse_qsl(urlsplit(created["status_url"]).query)).get("token", "")
     sent = "1" if created.get("mailed", True) else "0"  # 0: the mail limit withheld the mail
@@ -574,7 +575,7 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
         message = "This form was already sent with other details; send it again to ask anew."
         return _escalation_form(request, values, {"form": message}, status=422)
     except QAError as exc:
-        return _escalation_form(request, values, {exc.field or "form": exc.message}, exc.status)
+        return _escalation_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
     services.sender.wake()
     page = render_page(
         "escalation_sent.html",
