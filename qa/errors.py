@@ -1,6 +1,6 @@
 """Domain errors: each message names the thing that is wrong and how to fix it.
 
-They carry no HTTP status: web/errors.py maps each class to one (`STATUSES`), so the CLI and
+They carry no HTTP status: web/errors.py maps each class to one (`HTTP_STATUSES`), so the CLI and
 the casework desk speak in domain words only.
 """
 

@@ -25,6 +25,7 @@ from qa.errors import (
     UnknownSection,
 )
 from qa.storage.store import StoreError, StoreUnavailable
+from qa.vocabulary import JURISDICTIONS, RIGHTS, STATUSES, one_of
 from web.responses import JSONResponse
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ CLIENT_CLOSED = 499
 
 # Each domain error's HTTP status, the nearest class up the hierarchy deciding; QAError's own
 # (a field the caller must fix) is 422. The domain names no status: this table is the mapping.
-STATUSES: dict[type[QAError], int] = {
+HTTP_STATUSES: dict[type[QAError], int] = {
     QAError: 422,
     UnknownDocument: 404,
     UnknownSection: 404,
@@ -59,9 +60,9 @@ def status_of(exc: QAError) -> int:
     if isinstance(exc, LinkNotValid) and exc.reason != "unknown":
         return LINK_GONE
     for cls in type(exc).__mro__:
-        if cls in STATUSES:
-            return STATUSES[cls]
-    return STATUSES[QAError]
+        if cls in HTTP_STATUSES:
+            return HTTP_STATUSES[cls]
+    return HTTP_STATUSES[QAError]
 
 
 _FIXES = {
@@ -69,16 +70,15 @@ _FIXES = {
     "q": "send a question of 1 to 500 characters in ?q=",
     "top_k": "use a whole number from 1 to 20",
     "document": "use a document name from GET /api/policy",
-    "right": "use one of access, rectification, erasure, restriction, portability, objection, "
-    "withdraw_consent, opt_out, limit",
-    "jurisdiction": "use gdpr, uk_gdpr, ccpa or other",
+    "right": f"use one of {', '.join(RIGHTS)}",
+    "jurisdiction": f"use {one_of(JURISDICTIONS)}",
     "name": "give your name: 1 to 200 characters on one line",
     "email": "give one e-mail address such as ana@example.com",
     "details": "keep the details to 5000 characters",
     "consent": "send true to let the privacy team reply to the address",
     "transcript": 'send at most 10 turns of {"question": ..., "answer": ...}',
     "token": "use the whole link from the e-mail",
-    "status": "use received, verified, in_progress, extended, completed, denied or withdrawn",
+    "status": f"use {one_of(STATUSES)}",
     "reason": "give a reason of 1 to 2000 characters",
     "note": "give a note of 1 to 5000 characters",
     "questions": "send a list of 1 to 50 questions",

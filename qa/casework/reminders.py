@@ -39,7 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from qa.casework.deadlines import deadlines
 from qa.casework.desk import Casework
-from qa.casework.rights import CLOSED, JURISDICTION_LABELS, allowed_next
+from qa.casework.rights import CLOSED, allowed_next
 from qa.delivery.message import build_message
 from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
@@ -47,6 +47,7 @@ from qa.errors import NoPrivacyMailbox
 from qa.periodic import Periodic
 from qa.settings import Settings
 from qa.storage.store import Store, reminder_digests, rights_requests, utcnow
+from qa.vocabulary import JURISDICTION_LABELS
 
 log = logging.getLogger(__name__)
 

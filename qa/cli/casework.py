@@ -15,15 +15,14 @@ from index.library import load_library
 from qa.answering.assistant import Assistant
 from qa.answering.questions import QuestionLog
 from qa.casework.desk import Casework, open_casework
-from qa.casework.escalations import STATUSES as ESCALATION_STATUSES
 from qa.casework.history import Change, cli_actor
 from qa.casework.reminders import reminders_for
 from qa.casework.retention import erase_requester, purge
-from qa.casework.rights import STATUSES
 from qa.delivery.outbox import FileTransport, transport_for
 from qa.errors import QAError
 from qa.settings import Settings
 from qa.storage.store import Cipher, database_url, open_store, utcnow
+from qa.vocabulary import ESCALATION_STATUSES, STATUSES
 
 
 def _casework(settings: Settings) -> Casework:

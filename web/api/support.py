@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,6 +17,7 @@ from qa.casework.history import Change
 from qa.casework.retention import erase_requester
 from qa.casework.rights import MAX_REPLY
 from qa.errors import QAError
+from qa.vocabulary import EscalationStatus
 from web.api.metrics import record_answer
 from web.api.rights import ERRORS, Status, address
 from web.deps import AssistantDep, SettingsDep
@@ -29,7 +30,6 @@ _bearer = HTTPBearer(auto_error=False, description="A key from PRIVACY_QA_API_KE
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BATCH = 50
 NEEDS_REASON = ("extended", "denied")
-EscalationStatus = Literal["open", "answered", "closed"]
 
 
 def require_key(
