@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import Connection, Row, func, select, update
 
 from qa.answering.assistant import MAX_QUESTION, Assistant
+from qa.casework.changes import MAX_REPLY
 from qa.casework.escalation import Escalation as Escalation
 from qa.casework.escalation import EscalationCreated as EscalationCreated
 from qa.casework.escalation import Reply as Reply
@@ -28,7 +29,6 @@ from qa.casework.history import (
 )
 from qa.casework.letters import send
 from qa.casework.request import token_matches
-from qa.casework.rights import MAX_REPLY
 from qa.casework.shown import shown_by_answer
 from qa.casework.transitions import append_note
 from qa.delivery.outbox import Outbox

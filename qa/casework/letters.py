@@ -147,8 +147,8 @@ class Letters:
             f"{unverified}"
             f"Until {until} every further request naming this mailbox (in any spelling: case, "
             "+tags, Gmail's dots) is recorded the same way, with no mail to it and none to you: "
-            "find them with `privacy-qa requests list --status received` or "
-            "GET /api/support/rights-requests?status=received.\n\n"
+            "find them with `privacy-qa requests list --status received` or among the received "
+            "requests in the support tool.\n\n"
             "This may be someone flooding that inbox, or a person trying again.\n"
         )
         send(

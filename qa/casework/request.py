@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row, select
 
 from qa.casework.deadlines import Deadlines, deadlines
 from qa.casework.links import token_in
 from qa.casework.shown import Shown
 from qa.casework.transitions import allowed_next
-from qa.storage.store import Cipher, token_hash
+from qa.errors import NotFound
+from qa.storage.store import Cipher, rights_requests, token_hash
 
+NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
 _NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing
 
 
@@ -220,3 +222,35 @@ def request_from_row(row: Row[Any], cipher: Cipher) -> RightsRequest:
         reply=open_(row.reply),
         shown=Shown.from_row(row),
     )
+
+
+def load_request(
+    conn: Connection, cipher: Cipher, reference: str, *, lock: bool = False
+) -> RightsRequest:
+    """The request `reference`, or a NotFound naming the reference."""
+    query = select(rights_requests).where(rights_requests.c.reference == reference)
+    # A change reads, then writes (notes, the transition, the history's old status): on
+    # PostgreSQL the row is locked so that two changes at once queue instead of losing one.
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFound(
+            f"reference: no rights request {reference!r}; check the reference (the list of "
+            "requests gives each one)",
+            "reference",
+        )
+    return request_from_row(row, cipher)
+
+
+def authorised_row(
+    conn: Connection, reference: str, token: str | None, link: str | None = None
+) -> Row[Any]:
+    """The row of `reference` if `token` is one of its status tokens (or `link` its
+    verification token); else the same NotFound for any mistake, unknown reference included."""
+    row = conn.execute(
+        select(rights_requests).where(rights_requests.c.reference == reference)
+    ).first()
+    # Compare hashes even when the reference is unknown, so every answer takes as long.
+    opens = token_opens(row, token) | link_opens(row, link)
+    if row is None or not opens or row.erased_at is not None:
+        raise NotFound(NOT_FOUND, "token")
+    return row

@@ -9,31 +9,29 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select, update
+from sqlalchemy import Connection, Row, Select, func, select
 
 from index.library import Library
+from qa.casework.changes import MAX_REPLY as MAX_REPLY
+from qa.casework.changes import SCOPE, Changes
 from qa.casework.deadlines import deadlines
 from qa.casework.history import REQUESTER, SYSTEM, Change, Details, history_of, record_change
 from qa.casework.letters import Letters
 from qa.casework.links import public_link, request_status_path
-from qa.casework.mail_limit import PERIOD_WORDS as PERIOD_WORDS
 from qa.casework.mail_limit import may_mail
 from qa.casework.request import Created as Created
 from qa.casework.request import Intake as Intake
 from qa.casework.request import Resent as Resent
 from qa.casework.request import RightsRequest as RightsRequest
-from qa.casework.request import link_opens, request_from_row, token_opens
+from qa.casework.request import authorised_row, load_request, request_from_row
 from qa.casework.shown import Shown, shown_by_ids
-from qa.casework.transitions import CLOSED as CLOSED
-from qa.casework.transitions import NO_VERIFICATION as NO_VERIFICATION
-from qa.casework.transitions import WITHDRAWABLE as WITHDRAWABLE
-from qa.casework.transitions import allowed_next as allowed_next
-from qa.casework.transitions import append_note, transition_values
+from qa.casework.transitions import NO_VERIFICATION, WITHDRAWABLE
+from qa.casework.verification import Verification
 from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
-from qa.errors import BadTransition, Conflict, LinkNotValid, NoPrivacyMailbox, NotFound, QAError
+from qa.errors import BadTransition, NoPrivacyMailbox, QAError
 from qa.ratelimits import Limit
 from qa.storage.store import (
     Store,
@@ -47,11 +45,6 @@ from qa.storage.store import (
 from qa.vocabulary import RIGHTS, status_words
 
 log = logging.getLogger(__name__)
-
-MAX_REPLY = 5000
-SCOPE: Final = "rights_request"
-LINK_USED = "This confirmation link has already been used; your request is confirmed."
-NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
 
 
 class RightsRequests:
@@ -83,6 +76,10 @@ class RightsRequests:
             privacy_email=privacy_email,
             verification_ttl=verification_ttl,
             mail_limit=mail_limit,
+        )
+        self.changes = Changes(store, self.letters, webhooks, public_url=self.public_url)
+        self.verification = Verification(
+            store, self.letters, self.changes, verification_ttl, mail_limit, self.public_url
         )
 
     # -- the visitor's side --------------------------------------------------------------
@@ -158,28 +155,14 @@ class RightsRequests:
         else:
             self.letters.acknowledgement(conn, request, status_url, mailbox)
             self.letters.privacy_team(conn, request)
-        self._emit(conn, "rights_request.created", request, now)
+        self.changes.emit(conn, "rights_request.created", request, now)
         log.info("rights request %s received (%s)", reference, intake.right)
         return Created(request.public_dict(), status_token, mailing)
 
     def status(self, reference: str, token: str) -> RightsRequest:
         """The request if `token` is its status token; the same NotFound for either mistake."""
         with self.store.read() as conn:
-            return self._from_row(self._authorised(conn, reference, token))
-
-    def _authorised(
-        self, conn: Connection, reference: str, token: str | None, link: str | None = None
-    ) -> Row[Any]:
-        """The row of `reference` if `token` is one of its status tokens (or `link` its
-        verification token); else the same NotFound for any mistake, unknown reference included."""
-        row = conn.execute(
-            select(rights_requests).where(rights_requests.c.reference == reference)
-        ).first()
-        # Compare hashes even when the reference is unknown, so every answer takes as long.
-        opens = token_opens(row, token) | link_opens(row, link)
-        if row is None or not opens or row.erased_at is not None:
-            raise NotFound(NOT_FOUND, "token")
-        return row
+            return self._from_row(authorised_row(conn, reference, token))
 
     def resend_verification(
         self,
@@ -189,97 +172,27 @@ class RightsRequests:
         link: str | None = None,
         now: datetime | None = None,
     ) -> Resent:
-        """A new verification link (and status link) for a request still waiting to be
-        confirmed, mailed to the address it names within the per-mailbox mail limit. `token`
-        (a status token) or `link` (its last verification token, expired) shows the caller
-        holds the request's mail; the old verification link stops working."""
-        now = now or utcnow()
-        with self.store.transaction() as conn:
-            request = self._from_row(self._authorised(conn, reference, token, link))
-            if request.verified_at is not None:
-                return Resent(request, "confirmed")
-            if request.status in CLOSED:
-                return Resent(request, "closed")
-            if request.status != "received" or request.right in NO_VERIFICATION:
-                return Resent(request, "not_needed")
-            mailbox = mailbox_hash(request.email or "")
-            # The same count as a new submission's: resending cannot flood a mailbox either.
-            if not may_mail(conn, self.store.dialect, mailbox, now, self.mail_limit):
-                return Resent(request, "limited")
-            verify_token = secrets.token_urlsafe(32)
-            status_token = secrets.token_urlsafe(32)
-            conn.execute(
-                update(rights_requests)
-                .where(rights_requests.c.reference == reference)
-                .values(
-                    verify_token_hash=token_hash(verify_token),
-                    verify_expires_at=now + self.verification_ttl,
-                    mailed_token_hash=token_hash(status_token),
-                    updated_at=now,
-                )
-            )
-            status_url = self._status_url(reference, status_token)
-            self.letters.verification(conn, request, verify_token, status_url, mailbox)
-            record_change(conn, SCOPE, reference, REQUESTER, "link_resent", now, Details())
-        log.info("rights request %s: verification link sent again", reference)
-        return Resent(request, "sent")
+        """A new verification link for a request still waiting to be confirmed (Verification)."""
+        return self.verification.resend(reference, token=token, link=link, now=now)
 
     def withdraw(self, reference: str, token: str, now: datetime | None = None) -> RightsRequest:
         """The requester withdraws an open request (with its status token); privacy@ is told."""
         now = now or utcnow()
         with self.store.transaction() as conn:
-            request = self._from_row(self._authorised(conn, reference, token))
+            request = self._from_row(authorised_row(conn, reference, token))
             if request.status not in WITHDRAWABLE:
                 raise BadTransition(
                     f"status: this request is {status_words(request.status)} already; only "
                     "an open request can be withdrawn",
                     "status",
                 )
-            updated = self._change(conn, request, by=REQUESTER, now=now, status="withdrawn")
+            updated = self.changes.change(conn, request, by=REQUESTER, now=now, status="withdrawn")
         log.info("rights request %s withdrawn by the requester", reference)
         return updated
 
     def verify(self, token: str, now: datetime | None = None) -> RightsRequest:
         """Confirm the requester's e-mail (single use, until expiry); privacy@ gets the request."""
-        now = now or utcnow()
-        with self.store.transaction() as conn:
-            row = conn.execute(
-                select(rights_requests).where(
-                    rights_requests.c.verify_token_hash == token_hash(token)
-                )
-            ).first()
-            if row is None:
-                raise LinkNotValid(
-                    "This confirmation link is not valid. Check that you opened the whole link "
-                    "from the e-mail.",
-                    "unknown",
-                )
-            if row.erased_at is not None:  # erasure drops the token too; this is a backstop
-                raise LinkNotValid(
-                    "This request's personal data has been erased; the link no longer works.",
-                    "erased",
-                )
-            if row.verified_at is not None:
-                raise LinkNotValid(LINK_USED, "used")
-            if row.status != "received":
-                raise LinkNotValid(
-                    f"This request is {status_words(row.status)} and needs no confirmation.",
-                    "used",
-                )
-            if row.verify_expires_at is None or now > row.verify_expires_at:
-                raise LinkNotValid(
-                    "This confirmation link has expired. We can send you a new one.",
-                    "expired",
-                    row.reference,
-                )
-            try:
-                request = self._change(
-                    conn, self._from_row(row), by=REQUESTER, now=now, status="verified"
-                )
-            except BadTransition:  # a second click at the same moment confirmed it first
-                raise LinkNotValid(LINK_USED, "used") from None
-        log.info("rights request %s verified", request.reference)
-        return request
+        return self.verification.verify(token, now)
 
     # -- the privacy team's side ---------------------------------------------------------
 
@@ -332,7 +245,7 @@ class RightsRequests:
         transaction."""
         now = now or utcnow()
         with self.store.transaction() as conn:
-            updated = self._change(
+            updated = self.changes.change(
                 conn,
                 # Locked on PostgreSQL: two notes at once queue instead of one losing the other.
                 self._load(conn, reference, lock=True),
@@ -346,136 +259,8 @@ class RightsRequests:
         log.info("rights request %s updated to %s", reference, updated.status)
         return updated
 
-    def _change(
-        self,
-        conn: Connection,
-        request: RightsRequest,
-        *,
-        by: str,
-        now: datetime,
-        status: str | None = None,
-        reason: str | None = None,
-        note: str | None = None,
-        reply: str | None = None,
-    ) -> RightsRequest:
-        """Every change to a request goes through here, whoever makes it (`by`: REQUESTER, or
-        the team member's name): the status rules, the note, the reply, the mail the change
-        sends, its webhook event and its history row."""
-        seal = self.store.cipher.seal
-        values: dict[str, Any] = {"updated_at": now}
-        changing = status is not None and status != request.status
-        if changing:
-            assert status is not None
-            values.update(transition_values(request, status, reason, now, seal))
-            # The message that goes with the new status; an older one belonged to the old.
-            values["reply"] = None
-        elif reason is not None and status is None:
-            raise QAError("reason: give it with a status of extended or denied", "reason")
-        if reply is not None:
-            if status is None:
-                raise QAError(
-                    "reply: give it with a new status; it goes to the requester in the status "
-                    "mail (for the team's own words, use note)",
-                    "reply",
-                )
-            # Right in form but not for the request as it stands: a conflict, not bad input.
-            if not changing:
-                raise Conflict(
-                    f"reply: the request is {request.status} already; a reply goes with a new "
-                    "status, in the mail that tells the requester of it",
-                    "reply",
-                )
-            if request.email is None:
-                raise Conflict("reply: this request has no address to send it to", "reply")
-            if not reply.strip() or len(reply) > MAX_REPLY:
-                raise QAError(f"reply: write 1 to {MAX_REPLY} characters of text", "reply")
-            values["reply"] = seal(reply.strip())
-        if note:
-            values["notes"] = seal(append_note(request.notes, note, now))
-        result = conn.execute(
-            update(rights_requests)
-            .where(
-                rights_requests.c.reference == request.reference,
-                # Two changes at once: the second finds the status moved and is refused.
-                rights_requests.c.status == request.status,
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            raise BadTransition(
-                "status: the request changed meanwhile; read it again and retry", "status"
-            )
-        updated = self._load(conn, request.reference)
-        if changing or note:  # a status it has already, and no note: nothing changed
-            action = updated.status if by == REQUESTER and changing else "status_changed"
-            details = Details(
-                old_status=request.status if changing else None,
-                new_status=updated.status if changing else None,
-                note_added=bool(note),
-                reason_given=changing and reason is not None,
-                reply_sent=reply is not None,
-            )
-            record_change(
-                conn,
-                SCOPE,
-                request.reference,
-                by,
-                action if changing else "note_added",
-                now,
-                details,
-            )
-        if changing:
-            self._announce(conn, updated, by, now)
-            # One event per change: becoming verified is `verified`, whoever confirmed it.
-            kind = "verified" if updated.status == "verified" else "status_changed"
-            self._emit(conn, f"rights_request.{kind}", updated, now, previous_status=request.status)
-        return updated
-
-    def _announce(self, conn: Connection, request: RightsRequest, by: str, now: datetime) -> None:
-        """The mail a new status sends: the team's change goes to the requester; the
-        requester's (confirming, withdrawing) to the team."""
-        if by != REQUESTER:
-            if request.email:
-                self._mail_status_change(conn, request)
-        elif request.status == "verified":
-            self.letters.privacy_team(conn, request)
-        elif request.status == "withdrawn" and (
-            request.verified_at is not None or request.right in NO_VERIFICATION
-        ):
-            # A request never confirmed never reached the team: nothing to call off.
-            self.letters.withdrawal(conn, request, now)
-
-    # -- rows and mail -------------------------------------------------------------------
-
-    def _mail_status_change(self, conn: Connection, request: RightsRequest) -> None:
-        # The status token is kept only as a hash, so the link in this mail is a new one; the
-        # first link keeps working beside it.
-        status_token = secrets.token_urlsafe(32)
-        conn.execute(
-            update(rights_requests)
-            .where(rights_requests.c.reference == request.reference)
-            .values(mailed_token_hash=token_hash(status_token))
-        )
-        self.letters.status_change(conn, request, self._status_url(request.reference, status_token))
-
-    def _emit(
-        self, conn: Connection, type: str, request: RightsRequest, now: datetime, **more: str
-    ) -> None:
-        if self.webhooks is not None:
-            self.webhooks.emit(conn, type, {**request.event_data(), **more}, now)
-
     def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> RightsRequest:
-        query = select(rights_requests).where(rights_requests.c.reference == reference)
-        # A change reads, then writes (notes, the transition, the history's old status): on
-        # PostgreSQL the row is locked so that two changes at once queue instead of losing one.
-        row = conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            raise NotFound(
-                f"reference: no rights request {reference!r}; check the reference (the list of "
-                "requests gives each one)",
-                "reference",
-            )
-        return self._from_row(row)
+        return load_request(conn, self.store.cipher, reference, lock=lock)
 
     def _from_row(self, row: Row[Any]) -> RightsRequest:
         return request_from_row(row, self.store.cipher)

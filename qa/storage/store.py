@@ -228,7 +228,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     # Mail to a requester, and the team's notice about one: the hash of the normalised mailbox,
-    # which counts that mailbox's mail for the limit (qa/casework/rights.py) without an address.
+    # which counts that mailbox's mail for the limit (qa/casework/mail_limit.py) without an address.
     Column("mailbox_hash", String(64)),
     # mail, or webhook (one event for one endpoint; qa/delivery/webhooks.py): each has its own
     # sender.
@@ -405,7 +405,7 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # processes (workers, the CLI) may write at once. PERSIST keeps the journal file and zeroes
     # its header, which saves a file deletion and a directory sync per commit (about 3x here).
     cursor.execute("PRAGMA journal_mode = PERSIST")
-    # FULL: a commit is on disk before the 201 goes out, so it survives a crash or power loss.
+    # FULL: a commit is on disk before the caller hears it is made: it survives a power loss.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     # What is deleted or overwritten (an erased name, a sent mail's links) is zeroed in the

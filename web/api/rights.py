@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from qa.answering.assistant import MAX_QUESTION
 from qa.casework.links import public_link, request_status_path
-from qa.casework.rights import Created, Intake, Resent
+from qa.casework.request import Created, Intake, Resent
 from qa.casework.shown import MAX_SECTIONS
 from qa.delivery.message import check_address, check_header_value
 from qa.errors import LinkNotValid, MailLimited, QAError

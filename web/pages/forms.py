@@ -21,12 +21,9 @@ from starlette.responses import RedirectResponse, Response
 from qa.casework.deadlines import QUICK_RIGHTS, deadline_lines
 from qa.casework.links import escalation_status_path
 from qa.casework.links import request_status_path as status_path
-from qa.casework.rights import (
-    NO_VERIFICATION,
-    PERIOD_WORDS,
-    WITHDRAWABLE,
-    RightsRequest,
-)
+from qa.casework.mail_limit import PERIOD_WORDS
+from qa.casework.request import RightsRequest
+from qa.casework.transitions import NO_VERIFICATION, WITHDRAWABLE
 from qa.errors import BadTransition, IdempotencyMismatch, NoPrivacyMailbox, NotFound, QAError
 from qa.vocabulary import (
     ESCALATION_STATUS_TEXT,
