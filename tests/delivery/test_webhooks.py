@@ -99,7 +99,7 @@ def test_every_event_arrives_once_signed_and_names_no_one(
     hooked: TestClient, receiver: Receiver, smtp: MailSink
 ) -> None:
     created = hooked.post("/api/rights-requests", json=rights_body()).json()
-    reference = created.reference
+    reference = created["reference"]
     verification = smtp.wait(1, to="ana@example.com")[0]
     assert hooked.get(link_in(verification, "/rights-requests/verify")).status_code == 200
     changed = hooked.patch(
