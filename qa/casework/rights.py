@@ -1,7 +1,9 @@
 """The rights-request desk: intake, e-mail verification, status, and the privacy team's changes.
 
-Its parts: request.py (the records), transitions.py (the status rules), letters.py (the mails),
-mail_limit.py (the per-mailbox mail limit). Every front end goes through this desk.
+Its parts: request.py (the records and their tokens), transitions.py (the status rules),
+changes.py (the one path of every change), verification.py (the e-mail links), letters.py (the
+mails), mail_limit.py (the per-mailbox mail limit), links.py (the pages the mails link). Every
+front end goes through this desk, and none of it knows HTTP.
 """
 
 from __future__ import annotations
