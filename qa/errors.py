@@ -1,4 +1,8 @@
-"""Domain errors: each message names the thing that is wrong and how to fix it."""
+"""Domain errors: each message names the thing that is wrong and how to fix it.
+
+They carry no HTTP status: web/errors.py maps each class to one (`HTTP_STATUSES`), so the CLI and
+the casework desk speak in domain words only.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ class QAError(Exception):
     """Base of the assistant's errors; `field` names the input at fault, where there is one."""
 
     code = "invalid_request"
-    status = 422  # the HTTP status web/errors.py answers with
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -19,14 +22,12 @@ class UnknownDocument(QAError):
     """A `document` was named that the assistant does not hold."""
 
     code = "unknown_document"
-    status = 404
 
 
 class UnknownSection(QAError):
     """A section id was named that the document does not have."""
 
     code = "unknown_section"
-    status = 404
 
 
 class InvalidQuestion(QAError):
@@ -45,7 +46,6 @@ class NoPrivacyMailbox(QAError):
     """Rights requests and escalations are off: there is nowhere to send them."""
 
     code = "privacy_email_not_set"
-    status = 503
 
     def __init__(self) -> None:
         super().__init__(
@@ -59,14 +59,12 @@ class NotFound(QAError):
     """No such record, or the token does not match it (the two look the same from outside)."""
 
     code = "not_found"
-    status = 404
 
 
 class Conflict(QAError):
     """The request cannot be carried out in the record's present state."""
 
     code = "conflict"
-    status = 409
 
 
 class BadTransition(Conflict):
@@ -79,7 +77,6 @@ class IdempotencyMismatch(QAError):
     """An Idempotency-Key was used before with a different body."""
 
     code = "idempotency_key_reused"
-    status = 422
 
 
 class HeaderInjection(QAError):
@@ -92,8 +89,25 @@ class TooManyRequests(QAError):
     """A limit was reached (e.g. verification mails to one address); try after `retry_after` s."""
 
     code = "rate_limited"
-    status = 429
 
     def __init__(self, message: str, field: str | None = None, retry_after: int = 60) -> None:
         super().__init__(message, field)
         self.retry_after = retry_after
+
+
+class MailLimited(Conflict):
+    """No new verification link: the address had its share of mail for the period."""
+
+    code = "mail_limit"
+
+
+class LinkNotValid(QAError):
+    """A verification link that is unknown, already used or expired (`reason` says which)."""
+
+    code = "link_not_valid"
+
+    def __init__(self, message: str, reason: str, reference: str | None = None) -> None:
+        super().__init__(message, "token")
+        self.reason = reason
+        # Only for an expired link, whose page offers to send a new one for this request.
+        self.reference = reference

@@ -12,7 +12,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from qa.errors import QAError
+from qa.errors import (
+    Conflict,
+    IdempotencyMismatch,
+    LinkNotValid,
+    MailLimited,
+    NoPrivacyMailbox,
+    NotFound,
+    QAError,
+    TooManyRequests,
+    UnknownDocument,
+    UnknownSection,
+)
+from qa.storage.store import StoreError, StoreUnavailable
+from qa.vocabulary import JURISDICTIONS, RIGHTS, STATUSES, one_of
 from web.responses import JSONResponse
 
 log = logging.getLogger(__name__)
@@ -21,21 +34,51 @@ log = logging.getLogger(__name__)
 # access log and /metrics count it apart from our own failures (500).
 CLIENT_CLOSED = 499
 
+# Each domain error's HTTP status, the nearest class up the hierarchy deciding; QAError's own
+# (a field the caller must fix) is 422. The domain names no status: this table is the mapping.
+HTTP_STATUSES: dict[type[QAError], int] = {
+    QAError: 422,
+    UnknownDocument: 404,
+    UnknownSection: 404,
+    NotFound: 404,
+    LinkNotValid: 404,
+    Conflict: 409,
+    MailLimited: 429,
+    IdempotencyMismatch: 422,
+    TooManyRequests: 429,
+    NoPrivacyMailbox: 503,
+    StoreError: 503,
+    StoreUnavailable: 503,
+}
+# A verification link that was used or has expired is gone for good (410); one never issued is
+# not found (404).
+LINK_GONE = 410
+
+
+def status_of(exc: QAError) -> int:
+    """The HTTP status a domain error answers with."""
+    if isinstance(exc, LinkNotValid) and exc.reason != "unknown":
+        return LINK_GONE
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUSES:
+            return HTTP_STATUSES[cls]
+    return HTTP_STATUSES[QAError]
+
+
 _FIXES = {
     "question": "send a question of 1 to 500 characters",
     "q": "send a question of 1 to 500 characters in ?q=",
     "top_k": "use a whole number from 1 to 20",
     "document": "use a document name from GET /api/policy",
-    "right": "use one of access, rectification, erasure, restriction, portability, objection, "
-    "withdraw_consent, opt_out, limit",
-    "jurisdiction": "use gdpr, uk_gdpr, ccpa or other",
+    "right": f"use one of {', '.join(RIGHTS)}",
+    "jurisdiction": f"use {one_of(JURISDICTIONS)}",
     "name": "give your name: 1 to 200 characters on one line",
     "email": "give one e-mail address such as ana@example.com",
     "details": "keep the details to 5000 characters",
     "consent": "send true to let the privacy team reply to the address",
     "transcript": 'send at most 10 turns of {"question": ..., "answer": ...}',
     "token": "use the whole link from the e-mail",
-    "status": "use received, verified, in_progress, extended, completed, denied or withdrawn",
+    "status": f"use {one_of(STATUSES)}",
     "reason": "give a reason of 1 to 2000 characters",
     "note": "give a note of 1 to 5000 characters",
     "questions": "send a list of 1 to 50 questions",
@@ -125,7 +168,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QAError)
-    status = exc.status
+    status = status_of(exc)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(status, exc.code, exc.message, exc.field, headers=headers)

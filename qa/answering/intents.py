@@ -7,35 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal, get_args
 
 from index.tokens import Analyzer, default_analyzer, split_words
-
-Right = Literal[
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "portability",
-    "objection",
-    "withdraw_consent",
-    "opt_out",
-    "limit",
-]
-# The data-subject rights, by the names the API, the forms and the intents all use.
-RIGHTS: tuple[str, ...] = get_args(Right)
-
-RIGHT_LABELS = {
-    "access": "access to your data",
-    "rectification": "correction of your data",
-    "erasure": "erasure of your data",
-    "restriction": "restriction of processing",
-    "portability": "a copy to take elsewhere (portability)",
-    "objection": "objection to processing",
-    "withdraw_consent": "withdrawal of consent",
-    "opt_out": "opt-out of sale or sharing",
-    "limit": "limits on the use of sensitive data",
-}
+from qa.vocabulary import RIGHT_LABELS as RIGHT_LABELS
+from qa.vocabulary import RIGHTS as RIGHTS
+from qa.vocabulary import Right as Right
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from datetime import date, timedelta
 
 import holidays
 
-JURISDICTIONS = ("gdpr", "uk_gdpr", "ccpa", "other")
+from qa.vocabulary import JURISDICTIONS
+
 # Rights the CPRA regulations give 15 business days, with no extension.
 QUICK_RIGHTS = frozenset({"opt_out", "limit"})
 QUICK_BUSINESS_DAYS = 15
@@ -123,6 +124,49 @@ def may_extend(deadline: Deadlines, today: date) -> str | None:
     if today > deadline.due:
         return f"an extension must be given by the first deadline, {deadline.due.isoformat()}"
     return None
+
+
+def deadline_lines(right: str, jurisdiction: str, on: date) -> list[str]:
+    """What the law gives us to answer, in dates, for a request sent on `on`."""
+    clock = deadlines(right, jurisdiction, on)
+    due = long_date(clock.due)
+    if right in QUICK_RIGHTS:
+        what = (
+            "an opt-out" if right == "opt_out" else "a request to limit the use of sensitive data"
+        )
+        return [
+            f"We act on {what} within {QUICK_BUSINESS_DAYS} business days: if you send it "
+            f"today, by {due}."
+        ]
+    extended = long_date(clock.extended_due) if clock.extended_due else ""
+    if jurisdiction == "ccpa":
+        return [
+            "Under the CCPA, we confirm that we have your request within "
+            f"{CCPA_CONFIRM_BUSINESS_DAYS} business days "
+            f"(by {long_date(clock.confirm_by or clock.due)}) and answer within 45 days: "
+            f"if you send it today, by {due}.",
+            f"If we need longer, we may take 45 more days once (until {extended}) and would "
+            "tell you why before the first 45 days are up.",
+        ]
+    law = {"gdpr": "Under the EU GDPR", "uk_gdpr": "Under the UK GDPR"}.get(
+        jurisdiction, "Wherever you live"
+    )
+    return [
+        f"{law}, we answer within one month of receiving your request: if you send it "
+        f"today, by {due}.",
+        "If your request is complex or you have sent several, we may take up to two more "
+        f"months (until {extended}) and would tell you why within the first month.",
+    ]
+
+
+def promise(confirm_by: date | None, due: date) -> str:
+    """A request's dates in a sentence the requester can act on (the mails say it)."""
+    if confirm_by is not None:
+        return (
+            f"We will confirm that we have it by {long_date(confirm_by)}, and answer it "
+            f"by {long_date(due)}."
+        )
+    return f"We will answer it by {long_date(due)}."
 
 
 def long_date(value: date) -> str:

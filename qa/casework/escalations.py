@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -12,6 +11,13 @@ import orjson
 from sqlalchemy import Connection, Row, func, select, update
 
 from qa.answering.assistant import MAX_QUESTION, Assistant
+from qa.casework.changes import MAX_REPLY
+from qa.casework.escalation import Escalation as Escalation
+from qa.casework.escalation import EscalationCreated as EscalationCreated
+from qa.casework.escalation import Reply as Reply
+from qa.casework.escalation import Turn as Turn
+from qa.casework.escalation import escalation_from_row
+from qa.casework.escalation_letters import question_letter, reply_letter
 from qa.casework.history import (
     REQUESTER,
     SYSTEM,
@@ -21,94 +27,20 @@ from qa.casework.history import (
     history_of,
     record_change,
 )
-from qa.casework.rights import MAX_REPLY, append_note, token_matches
-from qa.casework.shown import Shown, shown_by_answer
-from qa.delivery.message import build_message, new_message_id, quoted
+from qa.casework.letters import send
+from qa.casework.request import token_matches
+from qa.casework.shown import shown_by_answer
+from qa.casework.transitions import append_note
 from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
 from qa.errors import Conflict, NoPrivacyMailbox, NotFound, QAError
 from qa.storage.store import Store, email_hash, escalations, run_idempotent, token_hash, utcnow
+from qa.vocabulary import ESCALATION_STATUSES as STATUSES
 
 log = logging.getLogger(__name__)
 
 SCOPE: Final = "escalation"
-SECTIONS_IN_MAIL = 3
-# open: the team has not answered; answered: a reply went to the visitor; closed: done with.
-# Any status may follow any other (a case is reopened when the visitor writes again).
-STATUSES = ("open", "answered", "closed")
 MAX_REPLIES = 50
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One turn of the chat before the escalation: the visitor's question and the reply."""
-
-    question: str
-    answer: str = ""
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """A stored escalation; personal fields are None once erased."""
-
-    reference: str
-    question: str | None
-    transcript: tuple[Turn, ...]
-    email: str | None
-    consent: bool
-    created_at: datetime
-    erased_at: datetime | None
-    status: str = "open"
-    assignee: str | None = None
-    notes: str | None = None
-    replies: tuple[Reply, ...] = ()
-    updated_at: datetime | None = None
-    shown: Shown = field(default_factory=Shown)
-
-    @property
-    def may_mail(self) -> bool:
-        """Whether a reply may go to the visitor by mail: they left an address to reply to."""
-        return bool(self.email and self.consent and self.erased_at is None)
-
-    def public_dict(self) -> dict[str, Any]:
-        """What the visitor sees on the status URL: the status and the team's replies."""
-        return {
-            "reference": self.reference,
-            "status": self.status,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": _iso(self.updated_at),
-            "replies": [r.to_dict() for r in self.replies],
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the privacy team sees."""
-        return {
-            **self.public_dict(),
-            "question": self.question,
-            "transcript": [{"question": t.question, "answer": t.answer} for t in self.transcript],
-            "email": self.email,
-            "consent": self.consent,
-            "erased_at": _iso(self.erased_at),
-            "assignee": self.assignee,
-            "notes": self.notes,
-            **self.shown.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply of the privacy team to the visitor."""
-
-    at: datetime
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {"at": self.at.isoformat(), "text": self.text}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 class Escalations:
@@ -139,8 +71,9 @@ class Escalations:
         consent: bool = False,
         idempotency_key: str | None = None,
         now: datetime | None = None,
-    ) -> tuple[int, dict[str, Any]]:
-        """Store the escalation and its mail to privacy@ in one transaction; 201 and a reference."""
+    ) -> EscalationCreated:
+        """Store the escalation and its mail to privacy@ in one transaction; its reference and
+        status token (a retry with the same Idempotency-Key and body gets the first answer)."""
         privacy_email = self.privacy_email
         if privacy_email is None:
             raise NoPrivacyMailbox()
@@ -160,7 +93,7 @@ class Escalations:
             "consent": consent,
         }
 
-        def create(conn: Connection) -> tuple[int, dict[str, Any]]:
+        def create(conn: Connection) -> dict[str, Any]:
             seal = self.store.cipher.seal
             reference = self.store.next_reference(conn, "ESC", when)
             status_token = secrets.token_urlsafe(32)
@@ -182,58 +115,27 @@ class Escalations:
             record_change(
                 conn, SCOPE, reference, REQUESTER, "created", when, Details(new_status="open")
             )
-            sections = [
-                f"- {s.heading}\n  {self.public_url}{s.url}\n  {s.snippet}"
-                for s in answer.sections[:SECTIONS_IN_MAIL]
-            ]
-            # The visitor wrote the question and the transcript (its "answers" too: a client
-            # can send anything), so each is quoted line by line and cannot pass for our text.
-            turns = [
-                f"Visitor:\n{quoted(t.question)}\nAssistant (as sent by the visitor):\n"
-                f"{quoted(t.answer)}"
-                for t in transcript
-            ]
-            text = (
-                f"A visitor asked for a person.\n\nReference: {reference}\n"
-                f"Received: {when.isoformat()}\n\n"
-                f"Question:\n{quoted(question)}\n\n"
-                f"What the policy says (the assistant's best sections; it judged the question "
-                f"{'answered' if answer.answered else 'not answered'}):\n"
-                + ("\n".join(sections) if sections else "(no section matched)")
-                + "\n\n"
-                + ("Conversation before:\n" + "\n".join(turns) + "\n\n" if turns else "")
-                + (
-                    f"Reply to this e-mail to answer the visitor ({email}).\n"
-                    if email
-                    else "The visitor gave no address for a reply.\n"
-                )
-                # A reply through the desk also reaches the visitor's status page and the case.
-                + f"To answer on their status page and mark the case answered: "
-                f'`privacy-qa escalations reply {reference} "..."` or '
-                f"POST /api/support/escalations/{reference}/reply.\n"
+            text = question_letter(
+                reference, when, question, answer, transcript, email, self.public_url
             )
-            message = build_message(
-                sender=self.outbox.sender,
-                to=privacy_email,
+            send(
+                self.outbox,
+                conn,
+                "escalation",
+                reference,
+                privacy_email,
+                f"Question for the privacy team {reference}",
+                text,
                 reply_to=email,
-                subject=f"Question for the privacy team {reference}",
-                body=text,
-                message_id=new_message_id(self.outbox.sender),
                 date=when,
             )
-            self.outbox.enqueue(conn, message, "escalation", reference)
             if self.webhooks is not None:
                 self.webhooks.emit(conn, "escalation.created", {"reference": reference}, when)
             log.info("escalation %s received", reference)
-            query = f"{reference}?token={status_token}"
-            return 201, {
-                "reference": reference,
-                "received_at": when.isoformat(),
-                "status_url": f"{self.public_url}/escalations/{query}",
-                "api_url": f"{self.public_url}/api/escalations/{query}",
-            }
+            return EscalationCreated(reference, when.isoformat(), status_token).record()
 
-        return run_idempotent(self.store, SCOPE, idempotency_key, body, create)
+        record = run_idempotent(self.store, SCOPE, idempotency_key, body, create)
+        return EscalationCreated.from_record(record)
 
     def list(
         self, limit: int = 100, offset: int = 0, *, status: str | None = None
@@ -375,23 +277,17 @@ class Escalations:
         return updated, mailed
 
     def _mail_reply(self, conn: Connection, case: Escalation, text: str, now: datetime) -> None:
-        body = (
-            f"The privacy team has answered your question {case.reference}.\n\n"
-            f"{text}\n\n"
-            f"Your question was:\n{quoted(case.question)}\n\n"
-            "Reply to this e-mail to write back; the status page you were given when you sent "
-            "the question shows every reply.\n"
-        )
-        message = build_message(
-            sender=self.outbox.sender,
-            to=case.email or "",
+        send(
+            self.outbox,
+            conn,
+            "escalation_reply",
+            case.reference,
+            case.email or "",
+            f"Answer to your question {case.reference}",
+            reply_letter(case, text),
             reply_to=self.privacy_email,
-            subject=f"Answer to your question {case.reference}",
-            body=body,
-            message_id=new_message_id(self.outbox.sender),
             date=now,
         )
-        self.outbox.enqueue(conn, message, "escalation_reply", case.reference)
 
     def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> Escalation:
         query = select(escalations).where(escalations.c.reference == reference)
@@ -401,33 +297,11 @@ class Escalations:
         row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(
-                f"reference: no escalation {reference!r}; list them with "
-                "GET /api/support/escalations",
+                f"reference: no escalation {reference!r}; check the reference (the list of "
+                "escalations gives each one)",
                 "reference",
             )
         return self._from_row(row)
 
     def _from_row(self, row: Row[Any]) -> Escalation:
-        open_ = self.store.cipher.open
-        raw = open_(row.transcript)
-        turns = tuple(Turn(q, a) for q, a in orjson.loads(raw)) if raw else ()
-        replies = open_(row.replies)
-        return Escalation(
-            reference=row.reference,
-            question=open_(row.question),
-            transcript=turns,
-            email=open_(row.email),
-            consent=bool(row.consent),
-            created_at=row.created_at,
-            erased_at=row.erased_at,
-            status=row.status,
-            assignee=row.assignee,
-            notes=open_(row.notes),
-            replies=tuple(
-                Reply(datetime.fromisoformat(r["at"]), r["text"]) for r in orjson.loads(replies)
-            )
-            if replies
-            else (),
-            updated_at=row.updated_at,
-            shown=Shown.from_row(row),
-        )
+        return escalation_from_row(row, self.store.cipher)

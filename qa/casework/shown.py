@@ -81,7 +81,7 @@ def shown_by_ids(library: Library, ids: tuple[str, ...]) -> Shown:
         if owner is None:
             raise QAError(
                 f"sections: {section_id[:80]!r} is no section of the policy; send ids as the "
-                "answer's sections give them (all are listed by GET /api/policy)",
+                "answer's sections give them (the policy's listing names every section id)",
                 "sections",
             )
         if number == 0:

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 SQLITE_FILE = "privacy-qa.sqlite3"
 _ENCRYPTED = "fernet:"
 _KEYED = "keyed:"  # an idempotent answer sealed with its Idempotency-Key (_response_cipher)
+_NO_STATUS = 0  # idempotency_keys.status_code: what every row now holds
 _MIGRATION_LOCK = 0x70715141  # any constant; serialises start-up upgrades across processes
 
 
@@ -59,14 +60,12 @@ class StoreError(QAError):
     """The database cannot be opened or upgraded; the message names the setting to fix."""
 
     code = "store_error"
-    status = 503
 
 
 class StoreUnavailable(QAError):
     """The database cannot be reached now (down, restarting, overloaded); the caller may retry."""
 
     code = "database_unavailable"
-    status = 503
 
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
@@ -229,7 +228,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     # Mail to a requester, and the team's notice about one: the hash of the normalised mailbox,
-    # which counts that mailbox's mail for the limit (qa/casework/rights.py) without an address.
+    # which counts that mailbox's mail for the limit (qa/casework/mail_limit.py) without an address.
     Column("mailbox_hash", String(64)),
     # mail, or webhook (one event for one endpoint; qa/delivery/webhooks.py): each has its own
     # sender.
@@ -301,6 +300,8 @@ idempotency_keys = Table(
     Column("scope", String(32), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("body_hash", String(64), nullable=False),
+    # Unused since the desk stores its own replayable result (Created.record): every row gets
+    # _NO_STATUS. Kept rather than dropped so that no migration is needed for it.
     Column("status_code", Integer, nullable=False),
     Column("response", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -404,7 +405,7 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # processes (workers, the CLI) may write at once. PERSIST keeps the journal file and zeroes
     # its header, which saves a file deletion and a directory sync per commit (about 3x here).
     cursor.execute("PRAGMA journal_mode = PERSIST")
-    # FULL: a commit is on disk before the 201 goes out, so it survives a crash or power loss.
+    # FULL: a commit is on disk before the caller hears it is made: it survives a power loss.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     # What is deleted or overwritten (an erased name, a sent mail's links) is zeroed in the
@@ -501,8 +502,8 @@ class Store:
 
     def recall(
         self, conn: Connection, scope: str, key: str, body_hash: str
-    ) -> tuple[int, dict[str, Any]] | None:
-        """The response stored for an Idempotency-Key, or None; another body is refused."""
+    ) -> dict[str, Any] | None:
+        """The result stored for an Idempotency-Key, or None; another body is refused."""
         row = conn.execute(
             select(idempotency_keys).where(
                 idempotency_keys.c.scope == scope, idempotency_keys.c.key == token_hash(key)
@@ -522,8 +523,8 @@ class Store:
                 stored = _response_cipher(key).decrypt(stored.removeprefix(_KEYED)).decode()
             except InvalidToken as exc:  # the key's hash matched, so this is not a wrong key
                 raise StoreError("a stored idempotent answer is damaged") from exc
-        response = orjson.loads(stored)
-        return row.status_code, response
+        result: dict[str, Any] = orjson.loads(stored)
+        return result
 
     def remember(
         self,
@@ -531,10 +532,9 @@ class Store:
         scope: str,
         key: str,
         body_hash: str,
-        status_code: int,
-        response: dict[str, Any],
+        result: dict[str, Any],
     ) -> None:
-        """Keep a response for its Idempotency-Key (a concurrent twin raises IntegrityError)."""
+        """Keep a result for its Idempotency-Key (a concurrent twin raises IntegrityError)."""
         conn.execute(
             idempotency_keys.insert().values(
                 scope=scope,
@@ -542,12 +542,12 @@ class Store:
                 # finds the retry as well.
                 key=token_hash(key),
                 body_hash=body_hash,
-                status_code=status_code,
+                status_code=_NO_STATUS,
                 response=self.cipher.seal(
-                    _KEYED + _response_cipher(key).encrypt(orjson.dumps(response)).decode()
+                    _KEYED + _response_cipher(key).encrypt(orjson.dumps(result)).decode()
                 ),
                 created_at=utcnow(),
-                reference=response.get("reference"),
+                reference=result.get("reference"),
             )
         )
 
@@ -589,9 +589,10 @@ def run_idempotent(
     scope: str,
     key: str | None,
     body: dict[str, Any],
-    create: Callable[[Connection], tuple[int, dict[str, Any]]],
-) -> tuple[int, dict[str, Any]]:
-    """Run `create(conn)` once per Idempotency-Key: a retry with the same body gets its answer."""
+    create: Callable[[Connection], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run `create(conn)` once per Idempotency-Key: a retry with the same body gets the result
+    the first run made (a JSON-ready dict naming its `reference`, which erasure deletes by)."""
     digest = body_hash(body)
     for attempt in range(2):
         try:
@@ -600,10 +601,10 @@ def run_idempotent(
                     prior = store.recall(conn, scope, key, digest)
                     if prior is not None:
                         return prior
-                status_code, response = create(conn)
+                result = create(conn)
                 if key is not None:
-                    store.remember(conn, scope, key, digest, status_code, response)
-                return status_code, response
+                    store.remember(conn, scope, key, digest, result)
+                return result
         except IntegrityError:
             # A concurrent request with the same key committed first; the retry replays it.
             if key is None or attempt:

@@ -50,8 +50,8 @@ def submit(
 ) -> str:
     """A request received on `received`; its reference."""
     intake = Intake(right, jurisdiction, "Ana Lima", "ana@example.com", "Customer 4411")
-    _, created = casework.rights.submit(intake, now=at(received))
-    reference: str = created["reference"]
+    created = casework.rights.submit(intake, now=at(received))
+    reference: str = created.reference
     return reference
 
 

@@ -61,8 +61,8 @@ def _desk(store: Store, tmp_path: Path) -> RightsRequests:
 
 def _closed_request(desk: RightsRequests, email: str, closed: datetime) -> str:
     """An opt-out made and completed at `closed` (opt-outs need no verification first)."""
-    _, made = desk.submit(Intake("opt_out", "ccpa", "Ana Lima", email), now=closed)
-    reference: str = made["reference"]
+    made = desk.submit(Intake("opt_out", "ccpa", "Ana Lima", email), now=closed)
+    reference: str = made.reference
     desk.update(reference, status="completed", now=closed)
     return reference
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from qa.answering.intents import RIGHTS, Right
-from qa.casework.deadlines import CALIFORNIA, JURISDICTIONS, add_business_days
-from qa.casework.rights import STATUSES
+from qa.casework.deadlines import CALIFORNIA, add_business_days
 from qa.storage.store import rights_requests
+from qa.vocabulary import JURISDICTIONS, STATUSES, Jurisdiction
 from tests.support.casework import (
     API_KEY,
     PRIVACY,
@@ -26,7 +26,7 @@ from tests.support.casework import (
     rights_body,
     wait_for,
 )
-from web.api.rights import Jurisdiction, Status
+from web.api.rights import Status
 
 URL = "/api/rights-requests"
 
@@ -351,7 +351,7 @@ def test_deadlines_are_stored_with_the_request(desk: TestClient) -> None:
 def test_the_api_offers_exactly_the_rights_of_the_core() -> None:
     assert get_args(Right) == RIGHTS
     assert get_args(Jurisdiction) == JURISDICTIONS
-    assert get_args(Status) == STATUSES  # one list of statuses, spelled twice for the schema
+    assert get_args(Status) == STATUSES  # the schema's statuses are the vocabulary's
 
 
 def test_logs_hold_no_name_email_or_question(

@@ -173,7 +173,7 @@ def one_reminder_due_for_the_day(hooked: TestClient, receiver: Receiver) -> None
     casework = casework_of(hooked)
     received = datetime(2026, 2, 10, 12, tzinfo=UTC)
     intake = Intake("access", "gdpr", "Ana Lima", "ana@example.com", "Customer number 4411")
-    _, created = casework.rights.submit(intake, now=received)
+    created = casework.rights.submit(intake, now=received)
     reminders = reminders_for(casework, Settings())  # the default window: 7 days
     day = date(2026, 3, 16)  # the request is overdue
     assert reminders.send(day) is not None
@@ -184,7 +184,7 @@ def one_reminder_due_for_the_day(hooked: TestClient, receiver: Receiver) -> None
     assert len(due) == 1
     data = due[0].event["data"]
     assert data["day"] == "2026-03-16"
-    assert [item["reference"] for item in data["overdue"]] == [created["reference"]]
+    assert [item["reference"] for item in data["overdue"]] == [created.reference]
     assert not any(word.encode() in due[0].body for word in PERSONAL)
 
 

@@ -83,7 +83,7 @@ def test_personal_data_is_encrypted_at_rest_with_a_key(database_url: str, tmp_pa
     try:
         store.upgrade()
         desk = _desk(store, tmp_path)
-        _, created = desk.submit(
+        created = desk.submit(
             Intake("access", "gdpr", "Ana Lima", "ana@example.com", "secret details")
         )
         with store.read() as conn:
@@ -91,13 +91,13 @@ def test_personal_data_is_encrypted_at_rest_with_a_key(database_url: str, tmp_pa
             raw = conn.exec_driver_sql("SELECT raw FROM outbox").scalars().all()
         assert "ana@example.com" not in str(tuple(row)) and "Ana Lima" not in str(tuple(row))
         assert all("ana@example.com" not in r for r in raw)
-        request = desk.get(created["reference"])
+        request = desk.get(created.reference)
         assert (request.email, request.details) == ("ana@example.com", "secret details")
         other = Store(store.engine, Cipher((Fernet.generate_key().decode(),)))
         with pytest.raises(StoreError, match="PRIVACY_QA_ENCRYPTION_KEY"):
-            _desk(other, tmp_path).get(created["reference"])
+            _desk(other, tmp_path).get(created.reference)
         rotated = Store(store.engine, Cipher((Fernet.generate_key().decode(), key)))
-        assert _desk(rotated, tmp_path).get(created["reference"]).email == "ana@example.com"
+        assert _desk(rotated, tmp_path).get(created.reference).email == "ana@example.com"
     finally:
         store.close()
 
@@ -110,19 +110,17 @@ def test_purge_erases_closed_requests_past_retention_only(
         store.upgrade()
         desk = _desk(store, tmp_path)
         long_ago = utcnow() - timedelta(days=400)
-        _, old = desk.submit(Intake("opt_out", "ccpa", "Old", "old@example.com"), now=long_ago)
-        desk.update(old["reference"], status="completed", now=long_ago + timedelta(days=1))
-        _, recent = desk.submit(Intake("opt_out", "ccpa", "New", "new@example.com"))
-        desk.update(recent["reference"], status="completed")
-        _, still_open = desk.submit(
-            Intake("access", "gdpr", "Open", "open@example.com"), now=long_ago
-        )
+        old = desk.submit(Intake("opt_out", "ccpa", "Old", "old@example.com"), now=long_ago)
+        desk.update(old.reference, status="completed", now=long_ago + timedelta(days=1))
+        recent = desk.submit(Intake("opt_out", "ccpa", "New", "new@example.com"))
+        desk.update(recent.reference, status="completed")
+        still_open = desk.submit(Intake("access", "gdpr", "Open", "open@example.com"), now=long_ago)
         erased = purge(store, retention_days=365)
         assert erased.rights_requests == 1
-        assert desk.get(old["reference"]).email is None
-        assert desk.get(old["reference"]).status == "completed"
-        assert desk.get(recent["reference"]).email == "new@example.com"
-        assert desk.get(still_open["reference"]).email == "open@example.com"
+        assert desk.get(old.reference).email is None
+        assert desk.get(old.reference).status == "completed"
+        assert desk.get(recent.reference).email == "new@example.com"
+        assert desk.get(still_open.reference).email == "open@example.com"
     finally:
         store.close()
 
@@ -153,21 +151,17 @@ def test_an_answer_stored_before_the_sealed_format_still_replays(database_url: s
             )
         store.upgrade()  # 0006 (mailbox_hash) on top of a database in use
         with store.transaction() as conn:
-            assert store.recall(conn, "s", "old-key", body_hash({"a": 1})) == (
-                201,
-                {"reference": "RR-2026-000001"},
-            )
-            store.remember(conn, "s", "new-key", body_hash({"a": 2}), 201, {"reference": "RR-X"})
+            assert store.recall(conn, "s", "old-key", body_hash({"a": 1})) == {
+                "reference": "RR-2026-000001"
+            }
+            store.remember(conn, "s", "new-key", body_hash({"a": 2}), {"reference": "RR-X"})
             [sealed] = conn.execute(
                 sa.select(idempotency_keys.c.response, idempotency_keys.c.reference).where(
                     idempotency_keys.c.key == token_hash("new-key")
                 )
             ).all()
             assert "RR-X" not in sealed.response and sealed.reference == "RR-X"
-            assert store.recall(conn, "s", "new-key", body_hash({"a": 2})) == (
-                201,
-                {"reference": "RR-X"},
-            )
+            assert store.recall(conn, "s", "new-key", body_hash({"a": 2})) == {"reference": "RR-X"}
     finally:
         store.close()
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from starlette.responses import Response
 
 from qa.casework.escalations import Turn
-from web.api.rights import ERRORS, NO_STORE, IdempotencyKey, StatusToken, address
+from qa.casework.links import escalation_status_path, public_link
+from qa.vocabulary import EscalationStatus
+from web.api.rights import ERRORS, NO_STORE, IdempotencyKey, StatusToken, address, api_path
 from web.deps import SettingsDep
 from web.responses import JSONResponse
 from web.schemas import ADDRESS_OR_BLANK, SOME_TEXT
@@ -111,7 +111,7 @@ class EscalationStatusOut(BaseModel):
     """An escalation as the visitor sees it: its status and the team's replies."""
 
     reference: str
-    status: Literal["open", "answered", "closed"]
+    status: EscalationStatus
     created_at: str
     updated_at: str | None
     replies: list[EscalationReplyOut]
@@ -131,7 +131,7 @@ def submit_escalation(
 ) -> Response:
     """Send a question to a person on the privacy team, with the sections the policy offers;
     the answer says when they reply and gives the status link."""
-    status, data = services.escalations.submit(
+    created = services.escalations.submit(
         body.question,
         tuple(Turn(t.question, t.answer) for t in body.transcript),
         body.email,
@@ -139,8 +139,15 @@ def submit_escalation(
         idempotency_key,
     )
     services.sender.wake()
-    data = {**data, "reply_time": settings.reply_time}
-    return JSONResponse(data, status_code=status, headers=NO_STORE)
+    page = escalation_status_path(created.reference, created.status_token)
+    data = {
+        "reference": created.reference,
+        "received_at": created.received_at,
+        "status_url": public_link(settings.public_url, page),
+        "api_url": public_link(settings.public_url, api_path(page)),
+        "reply_time": settings.reply_time,
+    }
+    return JSONResponse(data, status_code=201, headers=NO_STORE)
 
 
 @router.get("/api/escalations/{reference}", response_model=EscalationStatusOut, responses=ERRORS)

@@ -9,11 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from qa.answering.assistant import MAX_QUESTION
-from qa.answering.intents import Right
-from qa.casework.rights import Intake, LinkNotValid, Resent
+from qa.casework.links import public_link, request_status_path
+from qa.casework.request import Created, Intake, Resent
 from qa.casework.shown import MAX_SECTIONS
 from qa.delivery.message import check_address, check_header_value
-from qa.errors import Conflict, QAError
+from qa.errors import LinkNotValid, MailLimited, QAError
+from qa.vocabulary import Jurisdiction, RequestStatus, Right
+from web.deps import SettingsDep
+from web.errors import status_of
 from web.pages.chat import form_tokens
 from web.pages.policy import render_page
 from web.responses import JSONResponse
@@ -22,12 +25,8 @@ from web.services import ServicesDep
 
 router = APIRouter(tags=["rights requests"])
 
-Jurisdiction = Literal["gdpr", "uk_gdpr", "ccpa", "other"]
-# qa/casework/rights.py STATUSES, spelled out for the schema (tests/casework/test_rights.py holds
-# them equal).
-Status = Literal[
-    "received", "verified", "in_progress", "extended", "completed", "denied", "withdrawn"
-]
+# The vocabulary's own Literal types: the schema and the domain spell each list once.
+Status = RequestStatus
 MAX_NAME = 200
 MAX_DETAILS = 5000
 NO_STORE = {"Cache-Control": "no-store"}
@@ -180,6 +179,23 @@ class RightsRequestCreatedOut(RightsRequestOut):
     )
 
 
+def api_path(page_path: str) -> str:
+    """The JSON twin of a status page: the same path and token under /api."""
+    return "/api" + page_path
+
+
+def created_body(created: Created, public_url: str) -> dict[str, Any]:
+    """The answer to a new request: its status, and its status links on PRIVACY_QA_PUBLIC_URL
+    (a person follows the HTML page; scripts read the same status as JSON)."""
+    page = request_status_path(created.reference, created.status_token)
+    return {
+        **created.view,
+        "status_url": public_link(public_url, page),
+        "api_url": public_link(public_url, api_path(page)),
+        "mailed": created.mailed,
+    }
+
+
 @router.post(
     "/api/rights-requests",
     status_code=201,
@@ -187,12 +203,17 @@ class RightsRequestCreatedOut(RightsRequestOut):
     responses=ERRORS,
 )
 def submit_rights_request(
-    body: RightsRequestIn, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    body: RightsRequestIn,
+    services: ServicesDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Make a rights request; the requester gets a link to confirm their e-mail address."""
-    status, data = services.rights.submit(body.to_intake(), idempotency_key)
+    created = services.rights.submit(body.to_intake(), idempotency_key)
     services.sender.wake()
-    return JSONResponse(data, status_code=status, headers=NO_STORE)
+    return JSONResponse(
+        created_body(created, settings.public_url), status_code=201, headers=NO_STORE
+    )
 
 
 @router.get("/api/rights-requests/{reference}", response_model=RightsRequestOut, responses=ERRORS)
@@ -211,7 +232,7 @@ def verify_rights_request(request: Request, services: ServicesDep, token: str = 
     except LinkNotValid as exc:
         page = render_page(
             "rights_verify.html",
-            status=exc.status,
+            status=status_of(exc),
             title="Confirmation link not valid",
             ok=False,
             reason=exc.reason,
@@ -230,13 +251,6 @@ def verify_rights_request(request: Request, services: ServicesDep, token: str = 
         )
     page.headers.update(NO_STORE)
     return page
-
-
-class MailLimited(Conflict):
-    """No new verification link: the address had its share of mail for the period."""
-
-    code = "mail_limit"
-    status = 429
 
 
 RESENT_WORDS = {

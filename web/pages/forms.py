@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ValidationError
@@ -18,19 +18,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
-from qa.answering.intents import RIGHTS
-from qa.casework.deadlines import JURISDICTIONS, QUICK_RIGHTS, deadlines, long_date
-from qa.casework.rights import (
-    JURISDICTION_LABELS,
-    NO_VERIFICATION,
-    PERIOD_WORDS,
-    WITHDRAWABLE,
-    RightsRequest,
-)
+from qa.casework.deadlines import QUICK_RIGHTS, deadline_lines
+from qa.casework.links import escalation_status_path
+from qa.casework.links import request_status_path as status_path
+from qa.casework.mail_limit import PERIOD_WORDS
+from qa.casework.request import RightsRequest
+from qa.casework.transitions import NO_VERIFICATION, WITHDRAWABLE
 from qa.errors import BadTransition, IdempotencyMismatch, NoPrivacyMailbox, NotFound, QAError
+from qa.vocabulary import (
+    ESCALATION_STATUS_TEXT,
+    JURISDICTION_CHOICES,
+    JURISDICTION_LABELS,
+    JURISDICTIONS,
+    RIGHT_CHOICES,
+    RIGHTS,
+    STATUS_TEXT,
+)
 from web.api.escalations import EscalationIn
 from web.api.rights import RightsRequestIn
 from web.deps import SettingsDep
+from web.errors import status_of
 from web.middleware.csrf import FormRefused, check_same_origin, origin_of
 from web.pages.chat import form_tokens
 from web.pages.policy import render_page
@@ -38,32 +45,6 @@ from web.services import ServicesDep
 
 router = APIRouter(include_in_schema=False)
 
-RIGHT_CHOICES = {
-    "access": "See the data you hold about me (access)",
-    "rectification": "Correct data about me (rectification)",
-    "erasure": "Delete my data (erasure)",
-    "restriction": "Restrict how you use my data (restriction)",
-    "portability": "Give me my data to take elsewhere (portability)",
-    "objection": "Stop using my data for a purpose I object to (objection)",
-    "withdraw_consent": "Withdraw a consent I gave (withdraw consent)",
-    "opt_out": "Do not sell or share my data (opt-out)",
-    "limit": "Limit the use of my sensitive data",
-}
-JURISDICTION_CHOICES = {
-    "gdpr": "EU or EEA (EU GDPR)",
-    "uk_gdpr": "United Kingdom (UK GDPR)",
-    "ccpa": "California (CCPA)",
-    "other": "Somewhere else, or not sure",
-}
-STATUS_TEXT = {
-    "received": "Received: waiting for you to confirm your e-mail address with the link we sent",
-    "verified": "Confirmed: the privacy team has your request",
-    "in_progress": "In progress",
-    "extended": "In progress, with more time (see below)",
-    "completed": "Completed",
-    "denied": "Declined (see our reason below)",
-    "withdrawn": "Withdrawn",
-}
 FIELD_LABELS = {
     "right": "What would you like us to do",
     "jurisdiction": "Which privacy law applies",
@@ -78,11 +59,6 @@ FIELD_LABELS = {
 MAX_FORM_FIELDS = 20
 _REFERENCE = "RR-[0-9]{4}-[0-9]{1,12}"
 _ESC_REFERENCE = "ESC-[0-9]{4}-[0-9]{1,12}"
-ESCALATION_STATUS_TEXT = {
-    "open": "Sent: the privacy team has your question",
-    "answered": "Answered (see below)",
-    "closed": "Closed",
-}
 # One right of each deadline rule: the form holds each rule's text for every law.
 DEADLINE_KINDS = ("access", "opt_out", "limit")
 
@@ -178,35 +154,6 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def deadline_lines(right: str, jurisdiction: str, on: date) -> list[str]:
-    """What the law gives us to answer, in dates, for a request sent on `on`."""
-    clock = deadlines(right, jurisdiction, on)
-    due = long_date(clock.due)
-    if right in QUICK_RIGHTS:
-        what = (
-            "an opt-out" if right == "opt_out" else "a request to limit the use of sensitive data"
-        )
-        return [f"We act on {what} within 15 business days: if you send it today, by {due}."]
-    extended = long_date(clock.extended_due) if clock.extended_due else ""
-    if jurisdiction == "ccpa":
-        return [
-            "Under the CCPA, we confirm that we have your request within 10 business days "
-            f"(by {long_date(clock.confirm_by or clock.due)}) and answer within 45 days: "
-            f"if you send it today, by {due}.",
-            f"If we need longer, we may take 45 more days once (until {extended}) and would "
-            "tell you why before the first 45 days are up.",
-        ]
-    law = {"gdpr": "Under the EU GDPR", "uk_gdpr": "Under the UK GDPR"}.get(
-        jurisdiction, "Wherever you live"
-    )
-    return [
-        f"{law}, we answer within one month of receiving your request: if you send it "
-        f"today, by {due}.",
-        "If your request is complex or you have sent several, we may take up to two more "
-        f"months (until {extended}) and would tell you why within the first month.",
-    ]
-
-
 def _deadline_key(right: str, jurisdiction: str) -> str:
     # web/static/forms.js builds the same keys to show the chosen right's deadline.
     return f"{jurisdiction}:{right if right in QUICK_RIGHTS else 'request'}"
@@ -273,11 +220,6 @@ def _requests_off(what: str) -> Response:
     )
 
 
-def status_path(reference: str, token: str) -> str:
-    """The status page of a request (HTML), for whoever holds its token."""
-    return f"/rights-requests/{reference}?token={quote(token, safe='')}"
-
-
 # -- rights requests ----------------------------------------------------------------------
 
 
@@ -325,9 +267,7 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
     if errors:
         return _rights_form(request, values, errors, status=422)
     try:
-        _, created = await run_in_threadpool(
-            services.rights.submit, body.to_intake(), f"form:{nonce}"
-        )
+        created = await run_in_threadpool(services.rights.submit, body.to_intake(), f"form:{nonce}")
     except IdempotencyMismatch:
         errors = {
             "form": "This form was already sent with other details. Check them and send it "
@@ -335,12 +275,11 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
         }
         return _rights_form(request, values, errors, status=422)
     except QAError as exc:
-        return _rights_form(request, values, {exc.field or "form": exc.message}, exc.status)
+        return _rights_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
     services.sender.wake()
-    token = dict(parse_qsl(urlsplit(created["status_url"]).query)).get("token", "")
-    sent = "1" if created.get("mailed", True) else "0"  # 0: the mail limit withheld the mail
+    sent = "1" if created.mailed else "0"  # 0: the mail limit withheld the mail
     return RedirectResponse(
-        status_path(created["reference"], token) + f"&sent={sent}",
+        status_path(created.reference, created.status_token) + f"&sent={sent}",
         status_code=303,
         headers={"cache-control": "no-store"},
     )
@@ -562,7 +501,7 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
     if errors:
         return _escalation_form(request, values, errors, status=422)
     try:
-        _, created = await run_in_threadpool(
+        created = await run_in_threadpool(
             services.escalations.submit,
             body.question,
             (),
@@ -574,24 +513,18 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
         message = "This form was already sent with other details; send it again to ask anew."
         return _escalation_form(request, values, {"form": message}, status=422)
     except QAError as exc:
-        return _escalation_form(request, values, {exc.field or "form": exc.message}, exc.status)
+        return _escalation_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
     services.sender.wake()
     page = render_page(
         "escalation_sent.html",
         title="Sent to the privacy team",
-        reference=created["reference"],
+        reference=created.reference,
         email=body.email,
         reply_time=request.app.state.settings.reply_time,
-        status_path=_path_of(created["status_url"]),
+        status_path=escalation_status_path(created.reference, created.status_token),
     )
     page.headers["cache-control"] = "no-store"
     return page
-
-
-def _path_of(url: str) -> str:
-    """The path and query of a link the desk made on PRIVACY_QA_PUBLIC_URL."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
 
 
 def _not_found(heading: str, what: str) -> Response:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qa.casework.rights import MAX_REPLY
+from qa.vocabulary import EscalationStatus
 from web.schemas.common import SOME_TEXT, NotBlank, PageOut, PatchIn, left_out_not_null
 from web.schemas.support import ChangeOut, PolicyShownOut
-
-EscalationStatus = Literal["open", "answered", "closed"]
 
 
 class ReplyOut(BaseModel):
