@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 APT_PACKAGES := chromium fonts-dejavu-core wrk
 
-.PHONY: run install system-deps test check lint typecheck pytest bench eval clean
+.PHONY: run install system-deps test test-fast check lint typecheck pytest bench eval clean
 
 run: install  ## serve the bundled policy on http://127.0.0.1:8000
 	$(VENV)/bin/privacy-qa serve
@@ -28,6 +28,11 @@ system-deps:  ## Debian packages the tests and benchmarks need (Chromium, wrk), 
 	fi
 
 test: install system-deps lint typecheck pytest  ## every check: ruff, mypy, the whole test suite
+
+# What a change is checked with between full runs: everything but the tests that start processes
+# (slow), drive Chromium (browser) or fuzz the schema (fuzz); the marker rules are in pyproject.toml.
+test-fast: install  ## the test suite without slow, browser and fuzz tests (about a minute)
+	$(PY) -m pytest -q -m "not slow and not browser and not fuzz"
 
 check: test
 

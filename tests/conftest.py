@@ -15,9 +15,16 @@ from web.app import create_app
 
 DATA = Path(__file__).parent / "data"
 
-# Fixtures of the casework tests (a real SMTP server, SQLite and PostgreSQL stores) and of the
-# browser tests (Debian's Chromium, tabs that record dialogs, errors and CSP violations).
-pytest_plugins = ["tests.support.casework", "tests.support.browser"]
+# Fixtures of the casework tests (a real SMTP server, SQLite and PostgreSQL stores), of the
+# browser tests (Debian's Chromium, tabs that record dialogs, errors and CSP violations), of the
+# tests that start `privacy-qa serve` processes, and the check that every test starting a process
+# carries its marker.
+pytest_plugins = [
+    "tests.support.casework",
+    "tests.support.browser",
+    "tests.support.servers",
+    "tests.support.markers",
+]
 
 
 @pytest.fixture(scope="session")

@@ -176,17 +176,6 @@ KILL_AFTER = 300  # acknowledged requests before the kill: well inside the run
 
 
 @pytest.fixture()
-def servers() -> Iterator[list[Server]]:
-    """The servers a test starts; every one is killed at the end."""
-    started: list[Server] = []
-    try:
-        yield started
-    finally:
-        for server in started:
-            server.kill()
-
-
-@pytest.fixture()
 def server_settings(tmp_path: Path, database_url: str, smtp: MailSink) -> Settings:
     """The settings of the server processes (encryption on, to cover it too)."""
     return casework_settings(tmp_path, database_url, smtp, encryption_key=(KEY,))

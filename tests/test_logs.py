@@ -287,6 +287,7 @@ def _request(
         connection.close()
 
 
+@pytest.mark.slow
 def test_a_real_server_logs_json_with_no_address_question_name_or_email(
     server: tuple[str, int, Path], client: TestClient
 ) -> None:

@@ -4,7 +4,6 @@ is on; and the same scan does find them when it is off, so the test can fail."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -14,32 +13,12 @@ from fastapi.testclient import TestClient
 from qa.answering.assistant import Assistant
 from qa.settings import Settings
 from qa.storage.store import SQLITE_FILE
+from tests.support.canaries import Canaries
 from tests.support.casework import API_KEY, PRIVACY, MailSink, casework_settings, link_in, local
 from tests.support.servers import KEY, Server, call, get, post
 from web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-class Canaries:
-    """One unmistakable value per field, each found nowhere else."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def __call__(self, field: str) -> str:
-        value = f"canary{secrets.token_hex(6)}"
-        self.values[field] = value
-        return value
-
-    def email(self, field: str) -> str:
-        """A canary that is also an e-mail address (the local part is the canary)."""
-        return f"{self(field)}@example.com"
-
-    def found_in(self, data: bytes) -> list[str]:
-        """The fields whose canary appears in `data` (UTF-8, as SQLite stores text)."""
-        lowered = data.lower()
-        return [f for f, v in self.values.items() if v.lower().encode() in lowered]
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -21,6 +20,7 @@ from qa.casework.rights import Intake, RightsRequests
 from qa.cli.main import main
 from qa.delivery.outbox import FileTransport, Outbox
 from qa.storage.store import Cipher, Store, make_engine, rights_requests, utcnow
+from tests.support.canaries import Canaries
 from tests.support.casework import (
     API_KEY,
     MailSink,
@@ -152,23 +152,6 @@ def test_the_server_purges_on_its_schedule_and_not_when_turned_off(
 
         wait_for(erased, what="the start-up purge to erase the old request")
         assert services.purges.next_at > utcnow() + timedelta(hours=23)
-
-
-class Canaries:
-    """One unmistakable value per field."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def __call__(self, field: str) -> str:
-        value = f"canary{secrets.token_hex(6)}"
-        self.values[field] = value
-        return value
-
-    def found_in(self, text: str) -> list[str]:
-        """The fields whose canary is in `text`."""
-        lowered = text.lower()
-        return [f for f, v in self.values.items() if v.lower() in lowered]
 
 
 def _mail_folder_text(folder: Path) -> str:

@@ -88,6 +88,7 @@ def test_a_bad_setting_stops_the_command_naming_the_variable(
     assert "PRIVACY_QA_PORT" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_exits_non_zero_on_a_broken_policy(
     tmp_path: Path, broken_policy: Path
 ) -> None:
@@ -203,6 +204,7 @@ def test_settings_command_lists_every_variable(capsys: pytest.CaptureFixture[str
         assert name in out
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_broken_policy_before_binding_the_port(
     tmp_path: Path, broken_policy: Path
 ) -> None:
@@ -251,6 +253,7 @@ def request(
         conn.close()
 
 
+@pytest.mark.slow
 def test_serve_answers_over_http_and_logs_no_address_or_question(
     server: tuple[int, Path],
 ) -> None:
@@ -288,6 +291,7 @@ def pipe_into_head(command: list[str], env: dict[str, str], cwd: Path) -> tuple[
     return head.stdout, stderr.decode(), first.returncode
 
 
+@pytest.mark.slow
 def test_settings_piped_into_head_prints_no_traceback(tmp_path: Path) -> None:
     # The case. Whether head is gone before the last write depends on timing (about one
     # run in five here); the two tests below break the pipe every time.
@@ -296,6 +300,7 @@ def test_settings_piped_into_head_prints_no_traceback(tmp_path: Path) -> None:
     assert stderr == ""
 
 
+@pytest.mark.slow
 def test_a_long_listing_piped_into_head_stops_quietly(tmp_path: Path) -> None:
     # About 120 KB of index lines, twice what a pipe holds: the command is still writing when
     # head has its line and exits, so its next write meets the closed pipe, every time.
@@ -314,6 +319,7 @@ def test_a_long_listing_piped_into_head_stops_quietly(tmp_path: Path) -> None:
     assert code == 141  # as a tool killed by SIGPIPE reports it (`yes | head`)
 
 
+@pytest.mark.slow
 def test_settings_into_a_pipe_closed_before_it_writes_exits_quietly(tmp_path: Path) -> None:
     reading, writing = os.pipe()
     os.close(reading)  # nobody will ever read: the first write fails

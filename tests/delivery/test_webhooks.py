@@ -376,17 +376,6 @@ KILL_SUBMISSIONS = 60
 KILL_AFTER = 30
 
 
-@pytest.fixture()
-def servers() -> Iterator[list[Server]]:
-    """The servers a test starts; every one is killed at the end."""
-    started: list[Server] = []
-    try:
-        yield started
-    finally:
-        for server in started:
-            server.kill()
-
-
 def committed_events(settings: Settings) -> tuple[dict[str, str], int]:
     """webhook-id -> event type of every webhook row, and how many rows are leased, read
     with a fresh engine."""

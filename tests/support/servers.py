@@ -1,4 +1,5 @@
-"""Real `privacy-qa serve` processes for the fault tests, and a client that submits to them."""
+"""Real `privacy-qa serve` processes for the fault tests (and the `servers` fixture that stops
+them), and a client that submits to them."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from qa.settings import Settings
 from tests.support.casework import free_port, rights_body, wait_for
@@ -60,6 +63,17 @@ class Server:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+
+
+@pytest.fixture()
+def servers() -> Iterator[list[Server]]:
+    """The servers a test starts; every one is killed at the end."""
+    started: list[Server] = []
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.kill()
 
 
 @dataclass(frozen=True)

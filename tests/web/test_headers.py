@@ -122,6 +122,7 @@ def test_static_files_may_be_cached_and_still_carry_the_headers(shop_app: TestCl
     assert response.headers["content-type"].startswith("text/css")
 
 
+@pytest.mark.slow
 def test_a_real_server_sends_no_server_header(tmp_path: Path) -> None:
     with serve(None, tmp_path) as url:
         for path in ("/healthz", "/", "/api/policy", "/static/site.css", "/no/such/page"):

@@ -154,6 +154,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+@pytest.mark.slow
 def test_a_two_worker_server_reports_the_sum_over_its_workers(tmp_path: Path) -> None:
     with serve(
         None, tmp_path, workers=2, PRIVACY_QA_METRICS_TOKEN=TOKEN, PRIVACY_QA_RATE_LIMITS="off"

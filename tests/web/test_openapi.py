@@ -111,6 +111,7 @@ def served(assistant: Assistant, tmp_path: Path) -> Iterator[str]:
         yield origin(sock)
 
 
+@pytest.mark.slow
 def test_generated_client_asks_teaches_and_pages_the_real_app(generated: Any, served: str) -> None:
     def module(name: str) -> Any:
         return importlib.import_module(f"privacy_qa_client.{name}")

@@ -27,6 +27,9 @@ GUARD = 60.0  # seconds a socket waits before the test fails (a hang, not a timi
 HUGE = 100 * 1024 * 1024
 TOKEN = "metrics-token-0123456789"
 
+# Every test here talks to a real `privacy-qa serve` process.
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Raw:

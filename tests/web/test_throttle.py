@@ -341,6 +341,7 @@ def _post_ask(url: str) -> int:
         return exc.code
 
 
+@pytest.mark.slow
 def test_a_server_with_two_workers_shares_its_limits_through_redis(
     tmp_path: Path, redis_db: redis.Redis
 ) -> None:
