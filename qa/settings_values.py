@@ -12,6 +12,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from qa.addresses import check_address
 from qa.errors import QAError
 
 
@@ -99,8 +100,6 @@ def boolean(value: str) -> bool:
 
 
 def address(value: str) -> str:
-    from qa.delivery.message import check_address  # mail imports nothing from settings; no cycle
-
     try:
         return check_address(value, "address")
     except QAError as exc:

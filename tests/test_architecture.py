@@ -198,10 +198,10 @@ def test_nothing_under_qa_imports_fastapi_or_starlette(graph: list[Import]) -> N
 ANSWERING_LIBRARIES = ("rank_bm25", "numpy", "Stemmer", "symspellpy", "markdown_it")
 
 
-@pytest.mark.slow  # a fresh interpreter: a process
-def test_importing_the_store_loads_none_of_the_answering_libraries() -> None:
+def _loaded_by(module: str) -> list[str]:
+    """The answering libraries a fresh interpreter holds after `import module`."""
     probe = (
-        "import json, sys; import qa.storage.store;"
+        f"import json, sys; import {module};"
         f" print(json.dumps(sorted(m for m in {list(ANSWERING_LIBRARIES)!r} if m in sys.modules)))"
     )
     done = subprocess.run(
@@ -213,8 +213,16 @@ def test_importing_the_store_loads_none_of_the_answering_libraries() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    loaded = json.loads(done.stdout)
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
+@pytest.mark.slow  # a fresh interpreter: a process
+def test_importing_the_store_loads_none_of_the_answering_libraries() -> None:
+    loaded = _loaded_by("qa.storage.store")
     assert loaded == [], f"`import qa.storage.store` loads {loaded}: casework needs no ranker"
+    # The probe sees them where they are: the assistant does load the ranker.
+    assert "rank_bm25" in _loaded_by("qa.answering.assistant")
 
 
 # -- (d) module sizes -------------------------------------------------------------------------
@@ -223,24 +231,15 @@ def test_importing_the_store_loads_none_of_the_answering_libraries() -> None:
 # 12). A module not listed may not grow past the limit; a listed one that has shrunk below it, or
 # gone, is to be taken off the list (the message names it), so the list only ever gets shorter.
 OVER_THE_LIMIT = {
-    "index/policy.py",
     "index/ranker.py",
     "qa/answering/assistant.py",
-    "qa/answering/evaluation.py",
-    "qa/answering/examples.py",
     "qa/casework/escalations.py",
-    "qa/casework/reminders.py",
     "qa/casework/retention.py",
-    "qa/casework/rights.py",
-    "qa/cli/casework.py",
     "qa/delivery/outbox.py",
     "qa/settings.py",
     "qa/storage/store.py",
     "web/api/rights.py",
-    "web/api/support.py",
-    "web/middleware/throttle.py",
     "web/pages/forms.py",
-    "web/schemas.py",
 }
 
 

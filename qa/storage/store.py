@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 
-from qa.delivery.message import normalise_mailbox
+from qa.addresses import normalise_mailbox
 from qa.errors import IdempotencyMismatch, QAError
 from qa.settings import Settings
 

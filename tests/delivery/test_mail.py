@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from qa.delivery.message import InvalidAddress, build_message, check_address, new_message_id, quoted
+from qa.addresses import InvalidAddress, check_address
+from qa.delivery.message import build_message, new_message_id, quoted
 from qa.errors import HeaderInjection
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
+from qa.addresses import check_address, check_header_value
 from qa.answering.assistant import MAX_QUESTION
 from qa.casework.links import public_link, request_status_path
 from qa.casework.request import Created, Intake, Resent
 from qa.casework.shown import MAX_SECTIONS
-from qa.delivery.message import check_address, check_header_value
 from qa.errors import LinkNotValid, MailLimited, QAError
 from qa.vocabulary import Jurisdiction, RequestStatus, Right
 from web.deps import SettingsDep

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
+from qa.addresses import ADDRESS_PATTERN
 from qa.answering.assistant import MAX_TOP_K
-from qa.delivery.message import ADDRESS_PATTERN
 
 # The checks the validators make on text, as JSON Schema, so that the documented contract and
 # the code agree (tests/web/test_fuzz.py holds them to it). Unanchored patterns search the value.
