@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ def test_nothing_under_qa_imports_fastapi_or_starlette(graph: list[Import]) -> N
 
 # -- (c) the store loads without the ranker ---------------------------------------------------
 
+RANKER_LIBRARIES = ("rank_bm25", "numpy", "symspellpy")  # the index, not the reader
 ANSWERING_LIBRARIES = ("rank_bm25", "numpy", "Stemmer", "symspellpy", "markdown_it")
 
 
@@ -223,6 +225,29 @@ def test_importing_the_store_loads_none_of_the_answering_libraries() -> None:
     assert loaded == [], f"`import qa.storage.store` loads {loaded}: casework needs no ranker"
     # The probe sees them where they are: the assistant does load the ranker.
     assert "rank_bm25" in _loaded_by("qa.answering.assistant")
+
+
+@pytest.mark.slow  # a fresh interpreter: a process
+def test_a_casework_command_runs_without_the_ranker(tmp_path: Path) -> None:
+    # `requests list` reads the policy (its contact card, its section ids) but builds no index.
+    probe = (
+        "import json, sys; from qa.cli.main import main; code = main(['requests', 'list']);"
+        " print(json.dumps([code, sorted(m for m in "
+        f"{list(RANKER_LIBRARIES)!r} if m in sys.modules)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "PRIVACY_QA_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    code, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0
+    assert loaded == [], f"`privacy-qa requests list` loads {loaded}"
 
 
 # -- (d) module sizes -------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+MAX_QUESTION = 500  # characters: the longest question answered, wherever it comes from
+
 
 @dataclass(frozen=True, slots=True)
 class Highlight:

@@ -10,7 +10,7 @@ from index.practices import Practices, default_practices
 from index.ranker import Hit, Params, Ranking
 from index.tokens import Analyzer, default_analyzer
 from qa.answering.actions import SILENT_RIGHTS, actions_for
-from qa.answering.answers import Answer, PolicyInfo
+from qa.answering.answers import MAX_QUESTION, Answer, PolicyInfo
 from qa.answering.contact import (
     CONTACT_ROUTES,
     ContactCard,
@@ -39,7 +39,6 @@ from qa.answering.snippets import (
 from qa.errors import InvalidQuestion, UnknownDocument, UnknownSection
 from qa.settings import DEFAULT_MIN_CONFIDENCE
 
-MAX_QUESTION = 500
 MAX_TOP_K = 20
 LEADING_SECTIONS = 2  # the sections whose evidence decides whether the policy answers
 

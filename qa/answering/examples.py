@@ -21,11 +21,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from index.library import Library
 from index.policy import Policy
+from qa.answering.answers import MAX_QUESTION
 from qa.errors import NotFound, QAError, UnknownDocument, UnknownSection
 from qa.storage.store import Store, counters, examples, utcnow
 
 MIN_QUESTION = 3
-MAX_QUESTION = 500
 # The row of the counters table that every add and remove increments (year 0: not a series).
 _VERSION = {"name": "examples", "year": 0}
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
-from qa.answering.assistant import Assistant
+from index.library import Library
+from qa.answering.answers import Answer
+from qa.answering.contact import ContactCard
 from qa.casework.escalations import Escalations
 from qa.casework.rights import RightsRequests
 from qa.delivery.outbox import Outbox, transport_for
@@ -13,6 +16,20 @@ from qa.delivery.webhooks import Webhooks, webhooks_for
 from qa.ratelimits import limit_named
 from qa.settings import Settings
 from qa.storage.store import Store, open_store
+
+
+class PolicyDesk(Protocol):
+    """What the casework needs of the policy: its documents (the section ids a request may
+    name), its contact card (where requests go) and an answer to a question (the sections an
+    escalation carries to the team). The Assistant is one; the casework commands use a lighter
+    one that builds the index only if a question is asked (qa/cli/cases.py)."""
+
+    @property
+    def library(self) -> Library: ...
+
+    def contact_card(self) -> ContactCard: ...
+
+    def answer(self, question: str, top_k: int = 3, document: str | None = None) -> Answer: ...
 
 
 @dataclass
@@ -32,13 +49,13 @@ class Casework:
             self.store.close()
 
 
-def privacy_address(settings: Settings, assistant: Assistant) -> str | None:
+def privacy_address(settings: Settings, assistant: PolicyDesk) -> str | None:
     """Where requests go: PRIVACY_QA_PRIVACY_EMAIL, else the policy's contact e-mail; None
     when neither gives one (rights requests and escalations are then refused with a 503)."""
     return settings.privacy_email or assistant.contact_card().email or None
 
 
-def mailbox_warning(settings: Settings, assistant: Assistant) -> str | None:
+def mailbox_warning(settings: Settings, assistant: PolicyDesk) -> str | None:
     """The one line `privacy-qa index` prints and the server logs when requests have nowhere
     to go; None when they do. It names the file, never an address."""
     if privacy_address(settings, assistant) is not None:
@@ -49,7 +66,9 @@ def mailbox_warning(settings: Settings, assistant: Assistant) -> str | None:
     )
 
 
-def open_casework(settings: Settings, assistant: Assistant, store: Store | None = None) -> Casework:
+def open_casework(
+    settings: Settings, assistant: PolicyDesk, store: Store | None = None
+) -> Casework:
     """Open the store the settings name (unless one is given) and build the desk over it."""
     privacy_email = privacy_address(settings, assistant)
     owns_store = store is None

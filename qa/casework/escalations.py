@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 from sqlalchemy import Connection, Row, func, select, update
 
-from qa.answering.assistant import MAX_QUESTION, Assistant
+from qa.answering.answers import MAX_QUESTION, Answer
 from qa.casework.changes import MAX_REPLY
 from qa.casework.escalation import Escalation as Escalation
 from qa.casework.escalation import EscalationCreated as EscalationCreated
@@ -43,6 +43,12 @@ SCOPE: Final = "escalation"
 MAX_REPLIES = 50
 
 
+class Answerer(Protocol):
+    """What an escalation needs of the assistant: the sections it found for the question."""
+
+    def answer(self, question: str, top_k: int = 3, document: str | None = None) -> Answer: ...
+
+
 class Escalations:
     """Takes questions for a person and mails them to privacy@ with what the policy says."""
 
@@ -50,7 +56,7 @@ class Escalations:
         self,
         store: Store,
         outbox: Outbox,
-        assistant: Assistant,
+        assistant: Answerer,
         *,
         public_url: str,
         privacy_email: str | None,

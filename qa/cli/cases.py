@@ -5,19 +5,45 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index.library import load_library
-from qa.answering.build import assistant_over
+from index.library import Library, load_library
+from qa.answering.answers import Answer
+from qa.answering.contact import ContactCard, read_contact_card
 from qa.casework.desk import Casework, open_casework
 from qa.casework.history import Change
 from qa.settings import Settings
 
+if TYPE_CHECKING:
+    from qa.answering.assistant import Assistant
+
+
+class PolicyOnly:
+    """The policy as the casework commands need it: its documents and contact card at once,
+    and the assistant (the BM25 index, the speller) built only if a question is asked, which
+    no casework command does today, so `requests list` starts without them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.library: Library = load_library(settings.policy)
+        self._assistant: Assistant | None = None
+
+    def contact_card(self) -> ContactCard:
+        """The default document's contact card, as the Assistant reads it."""
+        return read_contact_card(self.library.default)
+
+    def answer(self, question: str, top_k: int = 3, document: str | None = None) -> Answer:
+        """The Assistant's answer, building it on the first question."""
+        if self._assistant is None:
+            from qa.answering.build import assistant_over  # the ranker, loaded on demand
+
+            self._assistant = assistant_over(self.library, self.settings)
+        return self._assistant.answer(question, top_k, document)
+
 
 def open_desk(settings: Settings) -> Casework:
     """The casework desk the settings name."""
-    assistant = assistant_over(load_library(settings.policy), settings)
-    return open_casework(settings, assistant)
+    return open_casework(settings, PolicyOnly(settings))
 
 
 def day(value: str) -> date:
