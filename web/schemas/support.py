@@ -11,8 +11,7 @@ from qa.answering.assistant import MAX_QUESTION
 from qa.casework.rights import MAX_REPLY
 from web.schemas.ask import AnswerOut
 from web.schemas.common import ADDRESS, SOME_TEXT, PageOut, PatchIn, TopK, left_out_not_null
-from web.schemas.rights import Status as Status
-from web.schemas.rights import address
+from web.schemas.rights import Status, address
 
 MAX_BATCH = 50
 NEEDS_REASON = ("extended", "denied")
