@@ -263,8 +263,6 @@ OVER_THE_LIMIT = {
     "qa/delivery/outbox.py",
     "qa/settings.py",
     "qa/storage/store.py",
-    "web/api/rights.py",
-    "web/pages/forms.py",
 }
 
 

@@ -25,7 +25,7 @@ from web.middleware.csrf import FormTokens
 from web.middleware.headers import CORS, BodyLimit, SecurityHeaders
 from web.middleware.throttle import Throttle
 from web.openapi import install_openapi, operation_id
-from web.pages import chat, forms, widget
+from web.pages import chat, escalation_form, rights_forms, rights_status, widget
 from web.pages import policy as pages
 
 MAX_BODY_BYTES = 64 * 1024
@@ -68,7 +68,9 @@ def create_app(
     app.include_router(feedback.support_router)
     app.include_router(examples.router)
     app.include_router(gaps.router)
-    app.include_router(forms.router)
+    app.include_router(rights_forms.router)
+    app.include_router(rights_status.router)
+    app.include_router(escalation_form.router)
     app.include_router(widget.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")

@@ -1,5 +1,6 @@
 """Dependencies shared by the routes: the assistant, the settings and the form tokens from
-app.state, and the Bearer-key checks of the support API and /metrics."""
+app.state, the Idempotency-Key header and a status URL's token, and the Bearer-key checks of
+the support API and /metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -46,6 +47,25 @@ def form_tokens(request: Request) -> FormTokens:
     """The app's form token signer (made by the app factory from PRIVACY_QA_FORM_SECRET)."""
     tokens: FormTokens = request.app.state.form_tokens
     return tokens
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID, say): a retry with the same key and body gets "
+        "the first answer, and no second request is made.",
+    ),
+]
+
+
+# The secret of a status URL (a request's or an escalation's), as the visitor's link has it.
+StatusToken = Annotated[
+    str, Query(min_length=1, max_length=200, description="The token from the status URL.")
+]
 
 
 _bearer = HTTPBearer(auto_error=False, description="A key from PRIVACY_QA_API_KEYS.")

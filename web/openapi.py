@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from web.api.rights import ERRORS  # (lead) to move here, so that nothing imports a route module
 from web.deps import require_key
 from web.middleware.throttle import bucket_for
 from web.schemas import ErrorOut
@@ -35,6 +34,23 @@ RETRY_AFTER = {
         "schema": {"type": "integer", "minimum": 1},
     }
 }
+# The refusals of the visitor's rights-request and escalation routes (and, with more, the
+# support API's).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No request with this reference and token."},
+    413: {"model": ErrorOut, "description": "The request body is too large."},
+    422: {
+        "model": ErrorOut,
+        "description": "A field is missing or not valid; the message names it.",
+    },
+    503: {
+        "model": ErrorOut,
+        "description": "Not available now: the database is out of reach (retry), or rights "
+        "requests and escalations are off because PRIVACY_QA_PRIVACY_EMAIL is not set and the "
+        "policy names no e-mail (privacy_email_not_set).",
+    },
+}
+
 # FastAPI's own 422 body, which our error handler never sends.
 _COMPONENTS = "#/components/schemas/"
 _FASTAPI_422 = f"{_COMPONENTS}HTTPValidationError"

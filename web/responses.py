@@ -1,5 +1,5 @@
-"""A JSON response serialised by orjson (the reply's serialisation costs more than ranking), and
-the header of replies that hold personal data."""
+"""A JSON response serialised by orjson (the reply's serialisation costs more than ranking), the
+header of replies that hold personal data, and the JSON twin of a status page's path."""
 
 from __future__ import annotations
 
@@ -18,3 +18,8 @@ class JSONResponse(_StarletteJSON):
     def render(self, content: Any) -> bytes:
         """Encode with orjson."""
         return orjson.dumps(content)
+
+
+def api_path(page_path: str) -> str:
+    """The JSON twin of a status page: the same path and token under /api."""
+    return "/api" + page_path

@@ -26,7 +26,7 @@ from tests.support.casework import (
     rights_body,
     wait_for,
 )
-from web.api.rights import Status
+from web.schemas.rights import Status
 
 URL = "/api/rights-requests"
 

@@ -24,6 +24,7 @@ from web.schemas.escalations import (
     EscalationReplyIn,
     SupportEscalationOut,
 )
+from web.schemas.rights import Status
 from web.schemas.support import (
     NEEDS_REASON,
     BatchAnswerOut,
@@ -32,7 +33,6 @@ from web.schemas.support import (
     EraseIn,
     QuestionLogOut,
     RightsRequestPatchIn,
-    Status,
     SupportRightsRequestListOut,
     SupportRightsRequestOut,
 )

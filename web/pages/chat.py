@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from web.chatbox import chat_values
 from web.deps import AssistantDep
-from web.deps import form_tokens as form_tokens  # imported from here by rights.py and forms.py
 from web.templates import render_page
 
 router = APIRouter(include_in_schema=False)

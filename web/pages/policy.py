@@ -8,7 +8,7 @@ from starlette.responses import Response
 from index.policy import Policy
 from qa.answering.assistant import Assistant
 from web.deps import AssistantDep
-from web.templates import render_page as render_page  # rights.py and forms.py import it here
+from web.templates import render_page
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,9 +1,6 @@
 """Request and response models of the HTTP API (they drive validation and the OpenAPI docs),
-one module per resource: ask (and feedback), examples, gaps, support, escalations; what they
-share is in common.
-
-The names below are the shared pieces, for the route modules that still define their own
-models (web/api/rights.py, web/api/escalations.py, web/pages/forms.py).
+one module per resource: ask, feedback, examples, gaps, rights, escalations, support; what they
+share is in common, and the names below are its pieces.
 """
 
 from web.schemas.common import (

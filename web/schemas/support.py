@@ -9,12 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from qa.answering.assistant import MAX_QUESTION
 from qa.casework.rights import MAX_REPLY
-
-# (lead) Status and address to move out of the route module, beside RightsRequestIn.
-from web.api.rights import Status as Status
-from web.api.rights import address
 from web.schemas.ask import AnswerOut
 from web.schemas.common import ADDRESS, SOME_TEXT, PageOut, PatchIn, TopK, left_out_not_null
+from web.schemas.rights import Status, address
 
 MAX_BATCH = 50
 NEEDS_REASON = ("extended", "denied")
