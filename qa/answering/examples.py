@@ -22,7 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from index.library import Library
 from index.policy import Policy
 from qa.errors import NotFound, QAError, UnknownDocument, UnknownSection
-from qa.storage.store import Store, counters, examples, utcnow
+from qa.storage.schema import counters, examples, utcnow
+from qa.storage.store import Store
 
 MIN_QUESTION = 3
 MAX_QUESTION = 500

@@ -34,7 +34,8 @@ from qa.cli.examples import add_commands as add_example_commands
 from qa.errors import QAError
 from qa.logs import log_config
 from qa.settings import Settings, describe
-from qa.storage.store import SQLITE_FILE, open_store
+from qa.storage.engine import SQLITE_FILE
+from qa.storage.store import open_store
 
 
 def _library(settings: Settings) -> Library:
