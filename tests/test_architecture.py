@@ -260,9 +260,7 @@ OVER_THE_LIMIT = {
     "qa/answering/assistant.py",
     "qa/casework/escalations.py",
     "qa/casework/retention.py",
-    "qa/delivery/outbox.py",
     "qa/settings.py",
-    "qa/storage/store.py",
 }
 
 

@@ -29,7 +29,8 @@ from fastapi.testclient import TestClient
 from qa.answering.assistant import Assistant
 from qa.delivery.outbox import Outbox
 from qa.settings import Settings
-from qa.storage.store import Cipher, idempotency_keys, outbox, rights_requests, token_hash
+from qa.storage.cipher import Cipher, token_hash
+from qa.storage.schema import idempotency_keys, outbox, rights_requests
 from tests.support.casework import MailSink, casework_settings, rights_body, wait_for
 from tests.support.proxy import fault_proxy
 from tests.support.servers import KEY, Reply, Server, Submission, get, post, submissions, submit_all

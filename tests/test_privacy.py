@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from qa.answering.assistant import Assistant
 from qa.settings import Settings
-from qa.storage.store import SQLITE_FILE
+from qa.storage.engine import SQLITE_FILE
 from tests.support.canaries import Canaries
 from tests.support.casework import API_KEY, PRIVACY, MailSink, casework_settings, link_in, local
 from tests.support.servers import KEY, Server, call, get, post

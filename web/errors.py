@@ -24,7 +24,7 @@ from qa.errors import (
     UnknownDocument,
     UnknownSection,
 )
-from qa.storage.store import StoreError, StoreUnavailable
+from qa.storage.engine import StoreError, StoreUnavailable
 from qa.vocabulary import JURISDICTIONS, RIGHTS, STATUSES, one_of
 from web.responses import JSONResponse
 

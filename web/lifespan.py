@@ -20,7 +20,7 @@ from qa.answering.teacher import Teacher, stale_warnings
 from qa.casework.desk import mailbox_warning, open_casework
 from qa.casework.reminders import ReminderSchedule, reminders_for
 from qa.casework.retention import PurgeSchedule
-from qa.delivery.outbox import Sender
+from qa.delivery.sender import Sender
 from qa.settings import Settings
 from qa.storage.store import Store
 from web.services import Services
@@ -80,7 +80,8 @@ def app_lifespan(
         if settings.reminder_days > 0:
             # Like the purge, each worker checks on its own: the digest's day is a key in the
             # database, so however many check, one digest a day is queued.
-            services.digests = ReminderSchedule(services.reminders, wake=services.sender.wake)
+            # A queued digest wakes the mail sender itself (Outbox.add, after its commit).
+            services.digests = ReminderSchedule(services.reminders)
         app.state.services = services
         services.sender.start()
         questions.start()

@@ -31,7 +31,7 @@ from starlette.requests import HTTPConnection
 
 from qa.answering.answers import Answer
 from qa.casework.reminders import Reminders
-from qa.storage.store import utcnow
+from qa.storage.schema import utcnow
 
 log = logging.getLogger(__name__)
 

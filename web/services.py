@@ -22,7 +22,8 @@ from qa.casework.escalations import Escalations
 from qa.casework.reminders import Reminders, ReminderSchedule
 from qa.casework.retention import PurgeSchedule
 from qa.casework.rights import RightsRequests
-from qa.delivery.outbox import Outbox, Sender
+from qa.delivery.outbox import Outbox
+from qa.delivery.sender import Sender
 from qa.storage.store import Store
 
 

@@ -23,7 +23,8 @@ from index.library import Library
 from index.policy import Policy
 from qa.answering.answers import MAX_QUESTION
 from qa.errors import NotFound, QAError, UnknownDocument, UnknownSection
-from qa.storage.store import Store, counters, examples, utcnow
+from qa.storage.schema import counters, examples, utcnow
+from qa.storage.store import Store
 
 MIN_QUESTION = 3
 # The row of the counters table that every add and remove increments (year 0: not a series).

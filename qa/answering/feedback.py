@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from qa.storage.store import Store, feedback_counts, utcnow
+from qa.storage.schema import feedback_counts, utcnow
+from qa.storage.store import Store
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from index.library import Library
 from qa.answering.feedback import FeedbackCounts
-from qa.storage.store import Store, question_log, utcnow
+from qa.storage.schema import question_log, utcnow
+from qa.storage.store import Store
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660

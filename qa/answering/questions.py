@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, delete, func, select
 
 from qa.answering.answers import Answer
-from qa.storage.store import Store, question_log, utcnow
+from qa.storage.schema import question_log, utcnow
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 

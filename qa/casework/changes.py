@@ -16,7 +16,9 @@ from qa.casework.request import RightsRequest, load_request
 from qa.casework.transitions import NO_VERIFICATION, append_note, transition_values
 from qa.delivery.webhooks import Webhooks
 from qa.errors import BadTransition, Conflict, QAError
-from qa.storage.store import Store, rights_requests, token_hash
+from qa.storage.cipher import token_hash
+from qa.storage.schema import rights_requests
+from qa.storage.store import Store
 
 SCOPE: Final = "rights_request"
 MAX_REPLY = 5000

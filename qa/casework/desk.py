@@ -11,7 +11,8 @@ from qa.answering.answers import Answer
 from qa.answering.contact import ContactCard
 from qa.casework.escalations import Escalations
 from qa.casework.rights import RightsRequests
-from qa.delivery.outbox import Outbox, transport_for
+from qa.delivery.outbox import Outbox
+from qa.delivery.transports import transport_for
 from qa.delivery.webhooks import Webhooks, webhooks_for
 from qa.ratelimits import limit_named
 from qa.settings import Settings

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 
 from qa.casework.deadlines import deadlines
 from qa.casework.transitions import CLOSED, allowed_next
-from qa.storage.store import rights_requests
+from qa.storage.schema import rights_requests
 from qa.vocabulary import JURISDICTION_LABELS
 
 UNCONFIRMED = frozenset({"received", "verified"})

@@ -12,7 +12,7 @@ from sqlalchemy import Row
 
 from qa.casework.links import token_in
 from qa.casework.shown import Shown
-from qa.storage.store import Cipher
+from qa.storage.cipher import Cipher
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,10 @@ from qa.casework.transitions import append_note
 from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
 from qa.errors import Conflict, NoPrivacyMailbox, NotFound, QAError
-from qa.storage.store import Store, email_hash, escalations, run_idempotent, token_hash, utcnow
+from qa.storage.cipher import email_hash, token_hash
+from qa.storage.idempotency import run_idempotent
+from qa.storage.schema import escalations, utcnow
+from qa.storage.store import Store
 from qa.vocabulary import ESCALATION_STATUSES as STATUSES
 
 log = logging.getLogger(__name__)

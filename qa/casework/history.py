@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from qa.errors import QAError
 from qa.settings import KEY_NAME
-from qa.storage.store import history
+from qa.storage.schema import history
 
 Kind = Literal["rights_request", "escalation"]
 REQUESTER = "requester"  # the visitor: a submission, a verification, a withdrawal

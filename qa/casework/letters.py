@@ -16,7 +16,7 @@ from qa.delivery.message import build_message, new_message_id, quoted
 from qa.delivery.outbox import Outbox
 from qa.errors import NoPrivacyMailbox
 from qa.ratelimits import Limit
-from qa.storage.store import utcnow
+from qa.storage.schema import utcnow
 from qa.vocabulary import JURISDICTION_LABELS, RIGHT_LABELS, status_words
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select, text
 
 from qa.ratelimits import Limit
-from qa.storage.store import outbox
+from qa.storage.schema import outbox
 
 # The mail a submission sends to the address it names: what the per-mailbox limit counts.
 REQUESTER_MAIL = ("verify", "acknowledge")

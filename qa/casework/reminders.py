@@ -31,7 +31,8 @@ from qa.delivery.webhooks import Webhooks
 from qa.errors import NoPrivacyMailbox
 from qa.periodic import Periodic
 from qa.settings import Settings
-from qa.storage.store import Store, reminder_digests, rights_requests, utcnow
+from qa.storage.schema import reminder_digests, rights_requests, utcnow
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 

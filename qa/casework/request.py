@@ -15,7 +15,8 @@ from qa.casework.links import token_in
 from qa.casework.shown import Shown
 from qa.casework.transitions import allowed_next
 from qa.errors import NotFound
-from qa.storage.store import Cipher, rights_requests, token_hash
+from qa.storage.cipher import Cipher, token_hash
+from qa.storage.schema import rights_requests
 
 NOT_FOUND = "no request with this reference and token; use the status link from your e-mail"
 _NO_HASH = "0" * 64  # compared against when a row has no such token, so timing says nothing

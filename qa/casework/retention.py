@@ -20,16 +20,10 @@ from sqlalchemy import Connection, case, delete, select, text, update
 
 from qa.answering.questions import purge_questions
 from qa.casework.history import SYSTEM, Details, record_change
-from qa.delivery.outbox import Transport
-from qa.storage.store import (
-    Store,
-    email_hash,
-    escalations,
-    idempotency_keys,
-    outbox,
-    rights_requests,
-    utcnow,
-)
+from qa.delivery.transports import Transport
+from qa.storage.cipher import email_hash
+from qa.storage.schema import escalations, idempotency_keys, outbox, rights_requests, utcnow
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -35,15 +35,10 @@ from qa.delivery.outbox import Outbox
 from qa.delivery.webhooks import Webhooks
 from qa.errors import BadTransition, NoPrivacyMailbox, QAError
 from qa.ratelimits import Limit
-from qa.storage.store import (
-    Store,
-    email_hash,
-    mailbox_hash,
-    rights_requests,
-    run_idempotent,
-    token_hash,
-    utcnow,
-)
+from qa.storage.cipher import email_hash, mailbox_hash, token_hash
+from qa.storage.idempotency import run_idempotent
+from qa.storage.schema import rights_requests, utcnow
+from qa.storage.store import Store
 from qa.vocabulary import RIGHTS, status_words
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,9 @@ from qa.casework.request import Resent, RightsRequest, authorised_row, request_f
 from qa.casework.transitions import CLOSED, NO_VERIFICATION
 from qa.errors import BadTransition, LinkNotValid
 from qa.ratelimits import Limit
-from qa.storage.store import Store, mailbox_hash, rights_requests, token_hash, utcnow
+from qa.storage.cipher import mailbox_hash, token_hash
+from qa.storage.schema import rights_requests, utcnow
+from qa.storage.store import Store
 from qa.vocabulary import status_words
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,8 @@ from qa.answering.evaluation import run_eval
 from qa.answering.examples import Examples, merge
 from qa.casework.desk import mailbox_warning
 from qa.settings import Settings
-from qa.storage.store import SQLITE_FILE, open_store
+from qa.storage.engine import SQLITE_FILE
+from qa.storage.store import open_store
 
 
 def _library(settings: Settings) -> Library:

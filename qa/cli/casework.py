@@ -16,10 +16,13 @@ from qa.casework.retention import erase_requester, purge
 from qa.cli.cases import day, open_desk, print_json
 from qa.cli.escalations import add_commands as add_escalation_commands
 from qa.cli.requests import add_commands as add_request_commands
-from qa.delivery.outbox import FileTransport, transport_for
+from qa.delivery.transports import FileTransport, transport_for
 from qa.errors import QAError
 from qa.settings import Settings
-from qa.storage.store import Cipher, database_url, open_store, utcnow
+from qa.storage.cipher import Cipher
+from qa.storage.engine import database_url
+from qa.storage.schema import utcnow
+from qa.storage.store import open_store
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

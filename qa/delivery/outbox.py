@@ -8,64 +8,32 @@ an hour. Each mail has one Message-ID for life, so in the one case a mail can go
 sender dies between the SMTP server's acceptance and the mark), the receiver sees a duplicate
 of the same message, not a second message.
 
-Webhook deliveries (qa/delivery/webhooks.py) are rows of the same table on another `channel`: the
-same
-claim, lease, back-off and marks, through another transport, by a sender of their own.
+Webhook deliveries (qa/delivery/webhooks.py) are rows of the same table on another `channel`:
+the same claim, lease, back-off and marks, through another transport, by a sender of their own.
+What is still pending is read through Backlog (qa/delivery/backlog.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import logging
-import os
-import smtplib
-import ssl
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Protocol
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
-from qa.settings import Settings
-from qa.storage.store import Cipher, Store, data_folder, outbox, utcnow
+from qa.delivery.backlog import Backlog
+from qa.delivery.transports import OutgoingMail, Transport
+from qa.storage.schema import outbox, utcnow
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
 BATCH = 50
-IDLE_POLL_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    """A mail claimed for sending."""
-
-    id: int
-    message_id: str
-    recipient: str
-    raw: bytes
-    lease_owner: str
-
-
-@dataclass(frozen=True)
-class PendingMail:
-    """A mail (or webhook delivery) not yet delivered, as `privacy-qa outbox` lists it (no
-    addresses)."""
-
-    message_id: str
-    kind: str
-    reference: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    channel: str = "mail"
 
 
 @dataclass(frozen=True)
@@ -76,153 +44,7 @@ class Delivery:
     failed: int
 
 
-class Transport(Protocol):
-    """Hands messages to the outside world; raises on failure."""
-
-    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """Send each mail; map its id to None when sent, or to a short error (no addresses).
-        A mail left out was not tried (the round ran out of time): it is released as it was."""
-        ...
-
-    def discard(self, message_ids: Sequence[str]) -> int:
-        """Delete any copy this transport keeps of these mails (for an erasure); how many."""
-        ...
-
-
-class SmtpTransport:
-    """Delivery through an SMTP server (smtplib, in the sender's worker thread)."""
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        starttls: bool = False,
-        timeout: float = 10.0,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.starttls = starttls
-        self.timeout = timeout
-
-    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """One connection for the batch; a mail refused by the server fails alone."""
-        results: dict[int, str | None] = {}
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                for mail in mails:
-                    try:
-                        smtp.sendmail(sender, [mail.recipient], mail.raw)
-                        results[mail.id] = None
-                    except smtplib.SMTPResponseException as exc:
-                        results[mail.id] = f"SMTP {exc.smtp_code}"
-                    except smtplib.SMTPRecipientsRefused:
-                        results[mail.id] = "SMTP recipient refused"
-        except (OSError, smtplib.SMTPException) as exc:
-            # Server unreachable or the session broke: every mail not yet accepted is retried.
-            error = _describe(exc)
-            for mail in mails:
-                results.setdefault(mail.id, error)
-        return results
-
-    def discard(self, message_ids: Sequence[str]) -> int:
-        """Nothing to delete: what the SMTP server accepted is the receiver's."""
-        return 0
-
-
-def mail_file_names(message_id: str) -> tuple[str, str]:
-    """The file a mail is written to, in clear and encrypted: named by its Message-ID, so the
-    outbox row (reference → message_id) is the index that finds a request's files."""
-    stem = hashlib.sha256(message_id.encode()).hexdigest()[:24]
-    return f"{stem}.eml", f"{stem}.eml.fernet"
-
-
-class FileTransport:
-    """The embedded default: each mail is written as an .eml file (named by its Message-ID);
-    with a cipher that encrypts, as an .eml.fernet file that `privacy-qa outbox --read` opens."""
-
-    def __init__(self, folder: Path, cipher: Cipher | None = None) -> None:
-        self.folder = folder
-        self.cipher = cipher or Cipher()
-
-    def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """Write each mail atomically; a mail written twice lands on the same file."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        results: dict[int, str | None] = {}
-        for mail in mails:
-            plain_name, sealed_name = mail_file_names(mail.message_id)
-            name = sealed_name if self.cipher.enabled else plain_name
-            # The mail holds names, details and links: at rest it is as encrypted as the store.
-            content = (
-                (self.cipher.seal(mail.raw.decode("utf-8")) or "").encode()
-                if self.cipher.enabled
-                else mail.raw
-            )
-            temporary = self.folder / f".{name}.tmp"
-            try:
-                with open(temporary, "wb") as handle:
-                    handle.write(content)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, self.folder / name)
-                results[mail.id] = None
-            except OSError as exc:
-                results[mail.id] = _describe(exc)
-        return results
-
-    def discard(self, message_ids: Sequence[str]) -> int:
-        """Delete these mails' files, found by name (nothing is read)."""
-        deleted = 0
-        for message_id in message_ids:
-            for name in mail_file_names(message_id):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.folder / name).unlink()
-                    deleted += 1
-        return deleted
-
-    def read(self, path: Path) -> bytes:
-        """A mail file's message, decrypted if it was written encrypted."""
-        content = path.read_bytes()
-        if path.name.endswith(".fernet"):
-            return (self.cipher.open(content.decode()) or "").encode("utf-8")
-        return content
-
-
-def _describe(exc: BaseException) -> str:
-    # Class names and SMTP code only: server messages may quote addresses, which must not be
-    # stored. smtplib reports a timeout and a reset alike as SMTPServerDisconnected; the
-    # socket error under it tells a hanging server from a broken connection.
-    text = type(exc).__name__
-    under = exc.__cause__ or exc.__context__
-    if isinstance(exc, smtplib.SMTPException) and isinstance(under, OSError):
-        text += f" ({type(under).__name__})"
-    code = getattr(exc, "smtp_code", None)
-    return text + (f" (SMTP {code})" if code else "")
-
-
-def transport_for(settings: Settings) -> Transport:
-    """SMTP when PRIVACY_QA_SMTP_HOST is set, otherwise .eml files under the data folder."""
-    if settings.smtp_host:
-        return SmtpTransport(
-            settings.smtp_host,
-            settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
-    return FileTransport(data_folder(settings) / "mail", Cipher(settings.encryption_key))
-
-
-class Outbox:
+class Outbox(Backlog):
     """Stores mail with its request and delivers it, with retries and exponential back-off.
     `channel` names the rows this outbox writes and delivers (mail, or webhook)."""
 
@@ -245,6 +67,9 @@ class Outbox:
         # sender's rows wait this long). It must outlast one round of sending.
         self.lease = lease
         self._mine = outbox.c.channel == channel
+        # Its sender's wake-up (qa/delivery/sender.py sets it): called once a transaction that
+        # added to this outbox commits, so the mail goes at once. None: no sender runs here.
+        self.wake: Callable[[], None] | None = None
 
     def enqueue(
         self,
@@ -295,6 +120,8 @@ class Outbox:
                 channel=self.channel,
             )
         )
+        if self.wake is not None:
+            self.store.after_commit(conn, self.wake)
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait before try number `attempts` + 1: doubling from the first delay, at most 1 h."""
@@ -418,58 +245,6 @@ class Outbox:
                 # One failing round is enough: the rest waits for its back-off.
                 return Delivery(sent, failed)
 
-    def pending(self) -> list[PendingMail]:
-        """Mail not yet delivered, oldest first."""
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(outbox)
-                .where(self._mine, outbox.c.status == "pending")
-                .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            ).all()
-        return [
-            PendingMail(
-                r.message_id,
-                r.kind,
-                r.reference,
-                r.attempts,
-                r.next_attempt_at,
-                r.last_error,
-                r.channel,
-            )
-            for r in rows
-        ]
-
-    def count(self, status: str) -> int:
-        """How many mails have `status` (pending or sent)."""
-        with self.store.read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(outbox)
-                    .where(self._mine, outbox.c.status == status)
-                ).scalar_one()
-            )
-
-    def soonest(self) -> datetime | None:
-        """When the next pending mail is due, or None when nothing is pending."""
-        with self.store.read() as conn:
-            value: datetime | None = conn.execute(
-                select(func.min(outbox.c.next_attempt_at)).where(
-                    self._mine, outbox.c.status == "pending"
-                )
-            ).scalar_one_or_none()
-        return value
-
-    def backlog(self) -> tuple[int, datetime | None]:
-        """How many mails are pending, and when the oldest of them was queued (for /metrics)."""
-        with self.store.read() as conn:
-            count, oldest = conn.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(
-                    self._mine, outbox.c.status == "pending"
-                )
-            ).one()
-        return int(count), oldest
-
     def retry_now(self) -> Delivery:
         """Make every pending mail due now, then deliver."""
         now = utcnow()
@@ -486,76 +261,3 @@ def _envelope_recipient(message: EmailMessage) -> str:
     to = message["To"]
     address = to.addresses[0].addr_spec if hasattr(to, "addresses") else str(to)
     return str(address)
-
-
-class Sender:
-    """The background sender of a server process: one loop per outbox (mail, webhooks), each
-    in its own thread so that a slow receiver on one never holds up the other; each delivers
-    when woken, and every few seconds."""
-
-    def __init__(self, *outboxes: Outbox, idle_seconds: float = IDLE_POLL_SECONDS) -> None:
-        self.outboxes = outboxes
-        self.idle_seconds = idle_seconds
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wakes: list[asyncio.Event] = []
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = False
-
-    @property
-    def outbox(self) -> Outbox:
-        """The first outbox (the mail's)."""
-        return self.outboxes[0]
-
-    def start(self) -> None:
-        """Start the sending loops on the running event loop."""
-        self._loop = asyncio.get_running_loop()
-        self._stopping = False
-        self._wakes = [asyncio.Event() for _ in self.outboxes]
-        self._tasks = [
-            self._loop.create_task(self._run(box, wake))
-            for box, wake in zip(self.outboxes, self._wakes, strict=True)
-        ]
-
-    def wake(self) -> None:
-        """Ask for a round of sending now (callable from any thread)."""
-        if self._loop is not None and not self._loop.is_closed():
-            for wake in self._wakes:
-                self._loop.call_soon_threadsafe(wake.set)
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current rounds; what is left pending is sent by the next sender."""
-        if not self._tasks:
-            return
-        # A round runs in a thread that cannot be cancelled; it is let finish so that it
-        # does not touch the store after the store is closed.
-        self._stopping = True
-        for wake in self._wakes:
-            wake.set()
-        try:
-            await asyncio.wait_for(asyncio.gather(*self._tasks), timeout)
-        except TimeoutError:
-            log.warning("outbox: sender did not stop within %s s", timeout)
-        self._tasks = []
-
-    async def _run(self, box: Outbox, wake: asyncio.Event) -> None:
-        while not self._stopping:
-            wake.clear()
-            wait = await asyncio.to_thread(self._round, box)
-            if self._stopping:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=wait)
-
-    def _round(self, box: Outbox) -> float:
-        """Deliver what is due; the seconds until the soonest retry (at most the idle poll)."""
-        try:
-            box.deliver_due()
-            soonest = box.soonest()
-        except Exception as exc:  # a database hiccup must not end the sender
-            log.warning("outbox: sending round failed (%s); will retry", type(exc).__name__)
-            return self.idle_seconds
-        if soonest is None:
-            return self.idle_seconds
-        # Sleep until the soonest retry is due, so back-off is honoured without a busy loop.
-        wait = (soonest - utcnow()).total_seconds()
-        return min(max(wait, 0.05), self.idle_seconds)

@@ -25,9 +25,11 @@ import httpx2
 import orjson
 from sqlalchemy import Connection
 
-from qa.delivery.outbox import Outbox, OutgoingMail
+from qa.delivery.outbox import Outbox
+from qa.delivery.transports import OutgoingMail
 from qa.settings import WEBHOOK_SECRET_PREFIX, Settings
-from qa.storage.store import Store, utcnow
+from qa.storage.schema import utcnow
+from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 

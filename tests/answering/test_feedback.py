@@ -12,7 +12,9 @@ from qa.answering.assistant import Assistant
 from qa.answering.feedback import FeedbackCount, FeedbackCounts
 from qa.ratelimits import parse_limits
 from qa.settings import Settings, parse_api_keys
-from qa.storage.store import Cipher, Store, make_engine
+from qa.storage.cipher import Cipher
+from qa.storage.engine import make_engine
+from qa.storage.store import Store
 from tests.support.casework import API_KEY
 from web.app import create_app
 

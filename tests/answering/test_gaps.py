@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from qa.answering.gaps import normalise_question
 from qa.cli.main import main
-from qa.storage.store import question_log, utcnow
+from qa.storage.schema import question_log, utcnow
 from tests.answering.test_examples import PRINTOUT, teach_settings
 from tests.support.casework import API_KEY
 from web.app import create_app

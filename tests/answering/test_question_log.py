@@ -15,7 +15,8 @@ from qa.answering.questions import QuestionLog, redact
 from qa.casework.retention import PurgeSchedule, purge
 from qa.cli.main import main
 from qa.settings import Settings
-from qa.storage.store import open_store, question_log, utcnow
+from qa.storage.schema import question_log, utcnow
+from qa.storage.store import open_store
 from tests.support.casework import API_KEY, MailSink, casework_settings
 from web.app import create_app
 

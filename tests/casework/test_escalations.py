@@ -15,7 +15,7 @@ from qa.answering.assistant import Assistant
 from qa.casework.history import cli_actor
 from qa.cli.main import main
 from qa.settings import Settings
-from qa.storage.store import outbox
+from qa.storage.schema import outbox
 from tests.support.casework import API_KEY, PRIVACY, MailSink, casework_settings, local
 from tests.support.routes import hidden_token
 from web.app import create_app

@@ -25,7 +25,7 @@ from qa.casework.history import cli_actor
 from qa.casework.retention import purge
 from qa.cli.main import main
 from qa.settings import Settings, key_name
-from qa.storage.store import history, utcnow
+from qa.storage.schema import history, utcnow
 from tests.support.casework import (
     PRIVACY,
     MailSink,

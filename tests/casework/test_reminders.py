@@ -20,7 +20,7 @@ from qa.casework.reminders import Reminders, Sent, enqueue_digest, find_due, rem
 from qa.casework.rights import Intake
 from qa.cli.main import main
 from qa.settings import Settings
-from qa.storage.store import outbox, reminder_digests
+from qa.storage.schema import outbox, reminder_digests
 from tests.support.casework import PRIVACY, MailSink, wait_for
 from tests.support.servers import Server
 from tests.web.test_metrics import TOKEN, scrape

@@ -18,7 +18,7 @@ from qa.answering.assistant import Assistant
 from qa.casework.deadlines import deadlines, long_date
 from qa.cli.main import main
 from qa.ratelimits import parse_limits
-from qa.storage.store import rights_requests, utcnow
+from qa.storage.schema import rights_requests, utcnow
 from tests.support.casework import (
     API_KEY,
     PRIVACY,

@@ -18,8 +18,12 @@ from qa.answering.assistant import Assistant
 from qa.casework.retention import RETRY_AFTER_FAILURE, PurgeSchedule, purge
 from qa.casework.rights import Intake, RightsRequests
 from qa.cli.main import main
-from qa.delivery.outbox import FileTransport, Outbox
-from qa.storage.store import Cipher, Store, make_engine, rights_requests, utcnow
+from qa.delivery.outbox import Outbox
+from qa.delivery.transports import FileTransport
+from qa.storage.cipher import Cipher
+from qa.storage.engine import make_engine
+from qa.storage.schema import rights_requests, utcnow
+from qa.storage.store import Store
 from tests.support.canaries import Canaries
 from tests.support.casework import (
     API_KEY,

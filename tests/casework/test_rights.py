@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from qa.answering.intents import RIGHTS, Right
 from qa.casework.deadlines import CALIFORNIA, add_business_days
-from qa.storage.store import rights_requests
+from qa.storage.schema import rights_requests
 from qa.vocabulary import JURISDICTIONS, STATUSES, Jurisdiction
 from tests.support.casework import (
     API_KEY,

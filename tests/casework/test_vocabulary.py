@@ -14,7 +14,7 @@ import pytest
 from qa import errors, vocabulary
 from qa.casework.escalation import EscalationCreated
 from qa.casework.request import Created
-from qa.storage.store import StoreError, StoreUnavailable
+from qa.storage.engine import StoreError, StoreUnavailable
 from web.api.rights import created_body
 from web.errors import _FIXES, HTTP_STATUSES, status_of
 

@@ -6,6 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
@@ -17,9 +18,13 @@ from fastapi.testclient import TestClient
 from qa.answering.assistant import Assistant
 from qa.cli.main import main
 from qa.delivery.message import build_message, new_message_id
-from qa.delivery.outbox import FileTransport, Outbox, SmtpTransport
+from qa.delivery.outbox import Outbox
+from qa.delivery.sender import Sender
+from qa.delivery.transports import FileTransport, SmtpTransport
 from qa.settings import Settings
-from qa.storage.store import Store, make_engine, outbox, utcnow
+from qa.storage.engine import make_engine
+from qa.storage.schema import outbox, utcnow
+from qa.storage.store import Store
 from tests.support.casework import PRIVACY, MailSink, casework_settings, rights_body, wait_for
 from tests.support.servers import KEY
 from web.app import create_app
@@ -31,20 +36,20 @@ def _store(database_url: str) -> Store:
     return store
 
 
+def _mail(box: Outbox, i: int) -> EmailMessage:
+    return build_message(
+        sender=box.sender,
+        to=f"person{i}@example.com",
+        subject=f"Mail {i}",
+        body="Hello\n",
+        message_id=new_message_id(box.sender),
+        date=utcnow(),
+    )
+
+
 def _enqueue(store: Store, box: Outbox, count: int) -> list[str]:
-    ids = []
     with store.transaction() as conn:
-        for i in range(count):
-            message = build_message(
-                sender=box.sender,
-                to=f"person{i}@example.com",
-                subject=f"Mail {i}",
-                body="Hello\n",
-                message_id=new_message_id(box.sender),
-                date=utcnow(),
-            )
-            ids.append(box.enqueue(conn, message, "test", f"T-{i}"))
-    return ids
+        return [box.enqueue(conn, _mail(box, i), "test", f"T-{i}") for i in range(count)]
 
 
 def test_smtp_down_during_submissions_then_up_delivers_every_mail_once(
@@ -188,5 +193,27 @@ def test_a_mail_is_stored_only_if_its_request_commits(database_url: str) -> None
             pass
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
+    finally:
+        store.close()
+
+
+def test_the_outbox_wakes_its_sender_once_its_transaction_commits(database_url: str) -> None:
+    store = _store(database_url)
+    box = Outbox(store, FileTransport(Path(".")), "assistant@example.com")
+    Sender(box)  # not started, as in the CLI: its wake-up does nothing, and breaks nothing
+    assert box.wake is not None
+    _enqueue(store, box, 1)
+    wakes: list[int] = []
+    box.wake = lambda: wakes.append(box.count("pending"))
+    try:
+        with store.transaction() as conn:
+            box.enqueue(conn, _mail(box, 1), "test", "T-1")
+            box.enqueue(conn, _mail(box, 2), "test", "T-2")
+            assert wakes == []  # not before the commit: the sender would find nothing yet
+        assert wakes == [3]  # once for the transaction, and the mail is there to be sent
+        with pytest.raises(RuntimeError), store.transaction() as conn:
+            box.enqueue(conn, _mail(box, 3), "test", "T-3")
+            raise RuntimeError("the request failed")
+        assert wakes == [3]  # a rolled-back mail wakes no one
     finally:
         store.close()

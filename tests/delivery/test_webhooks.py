@@ -25,7 +25,7 @@ from qa.cli.main import main
 from qa.delivery.webhooks import sign, webhook_id_of
 from qa.errors import SettingsError
 from qa.settings import Settings
-from qa.storage.store import outbox
+from qa.storage.schema import outbox
 from tests.support.casework import (
     API_KEY,
     MailSink,
@@ -114,7 +114,7 @@ def test_every_event_arrives_once_signed_and_names_no_one(
         casework.webhooks.emit(
             conn, "reminder.due", {"overdue": 0, "due_soon": 1}, reference="2026-12-03"
         )
-    cast(FastAPI, hooked.app).state.services.sender.wake()  # as the routes do after a commit
+    # No wake-up call: each outbox wakes its sender once the transaction commits.
 
     hits = receiver.wait(6)
     events = [hit.event for hit in hits]  # each verified by the standardwebhooks library
@@ -178,7 +178,6 @@ def one_reminder_due_for_the_day(hooked: TestClient, receiver: Receiver) -> None
     day = date(2026, 3, 16)  # the request is overdue
     assert reminders.send(day) is not None
     assert reminders.send(day) is None  # the day's digest is queued already: no second event
-    cast(FastAPI, hooked.app).state.services.sender.wake()
 
     due = [hit for hit in receiver.wait(2) if hit.event["type"] == "reminder.due"]
     assert len(due) == 1

@@ -18,22 +18,15 @@ from qa.answering.assistant import Assistant
 from qa.casework.escalations import Escalations
 from qa.casework.retention import purge
 from qa.casework.rights import Intake, RightsRequests
-from qa.delivery.outbox import FileTransport, Outbox
+from qa.delivery.outbox import Outbox
+from qa.delivery.transports import FileTransport
 from qa.errors import NotFound
 from qa.settings import Settings
-from qa.storage.store import (
-    Cipher,
-    Store,
-    StoreError,
-    body_hash,
-    idempotency_keys,
-    make_engine,
-    metadata,
-    open_store,
-    rights_requests,
-    token_hash,
-    utcnow,
-)
+from qa.storage.cipher import Cipher, token_hash
+from qa.storage.engine import StoreError, make_engine
+from qa.storage.idempotency import body_hash, recall, remember
+from qa.storage.schema import idempotency_keys, metadata, rights_requests, utcnow
+from qa.storage.store import Store, open_store
 
 
 def _desk(store: Store, tmp_path: Path) -> RightsRequests:
@@ -151,17 +144,17 @@ def test_an_answer_stored_before_the_sealed_format_still_replays(database_url: s
             )
         store.upgrade()  # 0006 (mailbox_hash) on top of a database in use
         with store.transaction() as conn:
-            assert store.recall(conn, "s", "old-key", body_hash({"a": 1})) == {
+            assert recall(store, conn, "s", "old-key", body_hash({"a": 1})) == {
                 "reference": "RR-2026-000001"
             }
-            store.remember(conn, "s", "new-key", body_hash({"a": 2}), {"reference": "RR-X"})
+            remember(store, conn, "s", "new-key", body_hash({"a": 2}), {"reference": "RR-X"})
             [sealed] = conn.execute(
                 sa.select(idempotency_keys.c.response, idempotency_keys.c.reference).where(
                     idempotency_keys.c.key == token_hash("new-key")
                 )
             ).all()
             assert "RR-X" not in sealed.response and sealed.reference == "RR-X"
-            assert store.recall(conn, "s", "new-key", body_hash({"a": 2})) == {"reference": "RR-X"}
+            assert recall(store, conn, "s", "new-key", body_hash({"a": 2})) == {"reference": "RR-X"}
     finally:
         store.close()
 

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from qa.answering.assistant import Assistant
 from qa.ratelimits import parse_limits
 from qa.settings import Settings
-from qa.storage.store import metadata, rights_requests, utcnow
+from qa.storage.schema import metadata, rights_requests, utcnow
 from web.app import create_app
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

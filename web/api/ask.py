@@ -13,7 +13,7 @@ from starlette.responses import Response
 from index.policy import Policy, Section
 from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
 from qa.errors import InvalidQuestion
-from qa.storage.store import StoreUnavailable
+from qa.storage.engine import StoreUnavailable
 from web.deps import AnswersDep, AssistantDep
 from web.metrics import record_answer
 from web.responses import JSONResponse

@@ -87,7 +87,6 @@ def update_rights_request(
         reply=body.reply,
         actor=actor,
     )
-    services.sender.wake()
     return JSONResponse(updated.support_dict(), headers=NO_STORE)
 
 
@@ -136,7 +135,6 @@ def reply_to_escalation(
     """Answer the visitor: by mail when they left an address, and on their status page; the
     escalation becomes answered."""
     updated, mailed = services.escalations.reply(reference, body.text, actor=actor)
-    services.sender.wake()
     return JSONResponse({**_escalation(services, updated), "mailed": mailed}, headers=NO_STORE)
 
 
