@@ -49,6 +49,13 @@ class Casework:
         if self.owns_store:
             self.store.close()
 
+    def __enter__(self) -> Casework:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """A casework session ends with its store closed, whatever happened in it."""
+        self.close()
+
 
 def privacy_address(settings: Settings, assistant: PolicyDesk) -> str | None:
     """Where requests go: PRIVACY_QA_PRIVACY_EMAIL, else the policy's contact e-mail; None

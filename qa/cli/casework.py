@@ -42,16 +42,13 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
             "PRIVACY_QA_REMINDER_DAYS",
         )
     day = args.date or utcnow().date()
-    casework = open_desk(settings)
     sent, delivery = None, None
-    try:
+    with open_desk(settings) as casework:
         reminders = reminders_for(casework, settings)
         if args.send:
             sent = reminders.send(day)
             delivery = casework.outbox.deliver_due()
         digest = sent.digest if sent else reminders.due(day)
-    finally:
-        casework.close()
     if args.json:
         print_json({**digest.to_dict(), **({"sent": sent is not None} if args.send else {})})
         return 0
@@ -77,16 +74,13 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
             transport = FileTransport(args.read.parent, Cipher(settings.encryption_key))
         sys.stdout.write(transport.read(args.read).decode("utf-8", "replace"))
         return 0
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         boxes = (casework.outbox, casework.webhooks.outbox)
         if args.retry_now:
             for box in boxes:
                 delivery = box.retry_now()
                 print(f"{box.channel}: sent {delivery.sent}, failed {delivery.failed}")
         mail, hooks = (box.pending() for box in boxes)
-    finally:
-        casework.close()
     for item in (*mail, *hooks):
         print(
             f"{item.reference:<16} {item.kind:<13} tries {item.attempts:<3} "

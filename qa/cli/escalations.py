@@ -13,11 +13,8 @@ from qa.vocabulary import ESCALATION_STATUSES
 
 def cmd_escalations_list(args: argparse.Namespace, settings: Settings) -> int:
     """List escalations, newest first (no personal data: use `show`)."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         items = casework.escalations.list(args.limit, status=args.status)
-    finally:
-        casework.close()
     if args.json:
         print_json([e.to_dict() for e in items])
         return 0
@@ -33,20 +30,16 @@ def cmd_escalations_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_escalations_show(args: argparse.Namespace, settings: Settings) -> int:
     """Show one escalation in full, with its replies and history."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         escalation = casework.escalations.get(args.reference)
         history = casework.escalations.history(args.reference)
-    finally:
-        casework.close()
     show_case(escalation.to_dict(), history, args.json)
     return 0
 
 
 def cmd_escalations_update(args: argparse.Namespace, settings: Settings) -> int:
     """Change an escalation's status or assignee, or add an internal note."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         escalation = casework.escalations.update(
             args.reference,
             status=args.status,
@@ -54,22 +47,17 @@ def cmd_escalations_update(args: argparse.Namespace, settings: Settings) -> int:
             note=args.note,
             actor=cli_actor(),
         )
-    finally:
-        casework.close()
     print(f"{escalation.reference}: {escalation.status}, assignee {escalation.assignee or '-'}")
     return 0
 
 
 def cmd_escalations_reply(args: argparse.Namespace, settings: Settings) -> int:
     """Reply to the visitor (by mail if they left an address); the escalation is answered."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         escalation, mailed = casework.escalations.reply(
             args.reference, args.text, actor=cli_actor()
         )
         delivery = casework.outbox.deliver_due()
-    finally:
-        casework.close()
     how = "mailed to the visitor" if mailed else "not mailed: the visitor left no address"
     print(f"{escalation.reference}: {escalation.status}; reply {how}")
     if delivery.failed:

@@ -14,12 +14,9 @@ from qa.vocabulary import STATUSES
 
 def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
     """List rights requests, soonest due first (no personal data: use `show`)."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         items = casework.rights.list(args.status, args.due_before, args.limit, args.offset)
         total = casework.rights.count(args.status, args.due_before)
-    finally:
-        casework.close()
     if args.json:
         # The support API's page envelope (items, total, limit, offset): one reader reads both.
         items_json = [r.support_dict() for r in items]
@@ -40,12 +37,9 @@ def cmd_requests_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_requests_show(args: argparse.Namespace, settings: Settings) -> int:
     """Show one request in full, with its history."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         request = casework.rights.get(args.reference)
         history = casework.rights.history(args.reference)
-    finally:
-        casework.close()
     show_case(request.support_dict(), history, args.json)
     return 0
 
@@ -53,8 +47,7 @@ def cmd_requests_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
     """Change a request's status and/or add a note; the requester is told of a new status (with
     the --reply, if given)."""
-    casework = open_desk(settings)
-    try:
+    with open_desk(settings) as casework:
         request = casework.rights.update(
             args.reference,
             status=args.status,
@@ -66,8 +59,6 @@ def cmd_requests_update(args: argparse.Namespace, settings: Settings) -> int:
         delivery = casework.outbox.deliver_due()
         # The server's sender would post it within seconds; this is at once.
         casework.webhooks.outbox.deliver_due()
-    finally:
-        casework.close()
     print(f"{request.reference}: {request.status}, due {request.due_at.isoformat()}")
     if delivery.failed:
         print(f"{delivery.failed} mail(s) not sent yet; see `privacy-qa outbox`")
