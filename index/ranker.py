@@ -44,6 +44,8 @@ class Ranker:
         self.params = params
         self.practices = practices or default_practices()
         self.sentences = [section_sentences(s.markdown) for s in sections]
+        # Each sentence's terms, for its section's best sentence and for the snippets.
+        self.sentence_terms = [[analyzer.terms(x) for x in ss] for ss in self.sentences]
         body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
         # The preamble's heading is the document's title ("Privacy Policy"): words every
         # question about the policy shares, so they are not made heading words of it.
@@ -64,7 +66,7 @@ class Ranker:
             self.speller = Speller(())
             self._reader = self._reader_with(self.speller)
             return
-        table = term_table(body, heads, self.sentences, self.examples, analyzer, params)
+        table = term_table(body, heads, self.sentence_terms, self.examples, analyzer, params)
         self._terms = table.terms
         self._unit_section = table.unit_section
         self._example_at = table.example_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -35,8 +36,11 @@ class Sentences:
     having: dict[str, tuple[int, ...]]
 
 
-def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
-    """Analyse a section's sentences once, when the assistant is built."""
+def prepare_sentences(
+    sentences: list[str], analyzer: Analyzer, terms_of: Sequence[list[str]] | None = None
+) -> Sentences:
+    """Analyse a section's sentences once, when the assistant is built (`terms_of`: each
+    sentence's `analyzer.terms`, when the ranker has them already)."""
     prepared = []
     having: dict[str, list[int]] = {}
     for n, text in enumerate(sentences):
@@ -53,7 +57,7 @@ def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
             at += len(escape(text[start:end]))
             marks.append((begin, at))
             done = end
-        terms = frozenset(analyzer.terms(text))
+        terms = frozenset(analyzer.terms(text) if terms_of is None else terms_of[n])
         for term in terms:
             having.setdefault(term, []).append(n)
         prepared.append(
