@@ -59,6 +59,15 @@ def split_words(text: str) -> list[Word]:
     return _split(text)
 
 
+def word_texts(text: str) -> list[str]:
+    """The normalised words of `text`, as `split_words` gives them, without their offsets."""
+    if text.isascii() and ("U" not in text or not _COUNTRY.search(text)):
+        # NFKC leaves ASCII as it is and case folding it is lowering it, letter for letter,
+        # so the words of the lowered text are the normalised words: one C call for them all.
+        return _WORD.findall(text.lower())
+    return [w.text for w in split_words(text)]
+
+
 @lru_cache(maxsize=4096)
 def _split_short(text: str) -> tuple[Word, ...]:
     return tuple(_split(text))
@@ -122,7 +131,7 @@ class Analyzer:
         for group in groups:
             terms = []
             for entry in group:
-                self.vocabulary.update(w.text for w in split_words(entry))
+                self.vocabulary.update(word_texts(entry))
                 stems = tuple(self.content_stems(entry))
                 if not stems:
                     continue
@@ -166,7 +175,7 @@ class Analyzer:
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
-        return [self.stem(w.text) for w in split_words(text) if not self.is_stopword(w.text)]
+        return [self.stem(w) for w in word_texts(text) if not self.is_stopword(w)]
 
     def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
         """`stems` followed by one term for each known phrase found in them; with `replace`,
