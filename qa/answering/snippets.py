@@ -49,14 +49,18 @@ def prepare_sentences(
             for w in split_words(text)
             if not analyzer.is_stopword(w.text)
         )
-        marks = []
-        at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
-        for start, end, _ in words:
-            at += len(escape(text[done:start]))
-            begin = at
-            at += len(escape(text[start:end]))
-            marks.append((begin, at))
-            done = end
+        html = escape(text)
+        if len(html) == len(text):
+            marks = [(start, end) for start, end, _ in words]  # escaping changed nothing
+        else:
+            marks = []
+            at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
+            for start, end, _ in words:
+                at += len(escape(text[done:start]))
+                begin = at
+                at += len(escape(text[start:end]))
+                marks.append((begin, at))
+                done = end
         terms = frozenset(analyzer.terms(text) if terms_of is None else terms_of[n])
         for term in terms:
             having.setdefault(term, []).append(n)
@@ -65,7 +69,7 @@ def prepare_sentences(
                 text,
                 terms,
                 words,
-                escape(text),
+                html,
                 tuple(marks),
                 frozenset(stem for _, _, stem in words),
             )
