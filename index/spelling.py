@@ -62,7 +62,7 @@ class Speller:
         english: frozenset[str] = frozenset(),
         extra: Iterable[str] = (),
     ) -> None:
-        self.counts = Counter(w for w in words if w.isalpha())
+        self.counts = Counter(filter(str.isalpha, words))
         for word in extra:
             if word.isalpha() and word not in self.counts:
                 self.counts[word] = 1
