@@ -88,12 +88,14 @@ class TermTable:
 def term_table(
     body: list[list[str]],
     heads: list[list[str]],
-    sentences: Sequence[Sequence[str]],
+    sentence_terms: Sequence[Sequence[list[str]]],
     examples: Sequence[Sequence[str]],
     analyzer: Analyzer,
     params: Params,
 ) -> TermTable:
-    """The term table of sections with these body and heading terms, sentences and examples."""
+    """The term table of sections with these body and heading terms, the terms of each of
+    their sentences (analysed once by the caller, who keeps them for the snippets) and their
+    examples."""
     n = len(body)
     # Heading words count `heading_weight` times, in the one rank-bm25 index: a single idf
     # and a single saturation per term (summing two fields' BM25 would saturate twice).
@@ -102,24 +104,24 @@ def term_table(
     # Sentences, for the best single sentence of each section (a question is often
     # answered by one sentence, and words spread over a long section match less). The
     # heading counts as one: it states what the section is about.
-    sentence_terms: list[list[str]] = []
+    unit_terms: list[list[str]] = []
     offsets = []
     example_at: dict[int, tuple[int, str]] = {}
-    for i, (head, said) in enumerate(zip(heads, sentences, strict=True)):
-        offsets.append(len(sentence_terms))
-        sentence_terms.append(head)
-        sentence_terms.extend(analyzer.terms(x) for x in said)
+    for i, (head, said) in enumerate(zip(heads, sentence_terms, strict=True)):
+        offsets.append(len(unit_terms))
+        unit_terms.append(head)
+        unit_terms.extend(said)
         for example in examples[i]:
-            example_at[len(sentence_terms)] = (i, example)
-            sentence_terms.append(analyzer.terms(example))
-    units = len(sentence_terms)
+            example_at[len(unit_terms)] = (i, example)
+            unit_terms.append(analyzer.terms(example))
+    units = len(unit_terms)
     unit_section = [
         i
         for i, (a, b) in enumerate(zip(offsets, [*offsets[1:], units], strict=True))
         for _ in range(b - a)
     ]
-    in_sentences = doc_sets(sentence_terms)
-    m = len(sentence_terms)
+    in_sentences = doc_sets(unit_terms)
+    m = len(unit_terms)
     direct: dict[str, Term] = {}
     # A term of an example question is present in its section (it explains the question)
     # but adds nothing to the section's BM25 text.

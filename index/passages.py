@@ -191,6 +191,13 @@ def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:
     """The text of each paragraph, list item, table row, heading or HTML block, without markup:
     of raw HTML, what a browser would show, or with `html_as_text` the HTML as written (as
     our pages show it)."""
+    return list(_plain_blocks(markdown, html_as_text))
+
+
+# A section's text is read twice while a policy is loaded (does it have text? its
+# sentences?): the second read is the first's. Enough entries for a library of documents.
+@lru_cache(maxsize=2048)
+def _plain_blocks(markdown: str, html_as_text: bool) -> tuple[str, ...]:
     blocks: list[str] = []
     cells: list[str] | None = None
     for token in _parser(not html_as_text).parse(markdown):
@@ -209,7 +216,7 @@ def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:
                 cells.append(text)
             elif text:
                 blocks.append(text)
-    return blocks
+    return tuple(blocks)
 
 
 def has_text(markdown: str) -> bool:

@@ -13,7 +13,7 @@ from index.policy import Section
 from index.practices import Practices, default_practices, stem_words
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
 from index.spelling import Speller, english_words
-from index.tokens import Analyzer, split_words
+from index.tokens import Analyzer, word_texts
 
 # Params and QueryTerm are read from here by the callers of rank().
 __all__ = ["Hit", "Params", "QueryTerm", "Ranker", "Ranking"]
@@ -44,6 +44,8 @@ class Ranker:
         self.params = params
         self.practices = practices or default_practices()
         self.sentences = [section_sentences(s.markdown) for s in sections]
+        # Each sentence's terms, for its section's best sentence and for the snippets.
+        self.sentence_terms = [[analyzer.terms(x) for x in ss] for ss in self.sentences]
         body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
         # The preamble's heading is the document's title ("Privacy Policy"): words every
         # question about the policy shares, so they are not made heading words of it.
@@ -64,7 +66,7 @@ class Ranker:
             self.speller = Speller(())
             self._reader = self._reader_with(self.speller)
             return
-        table = term_table(body, heads, self.sentences, self.examples, analyzer, params)
+        table = term_table(body, heads, self.sentence_terms, self.examples, analyzer, params)
         self._terms = table.terms
         self._unit_section = table.unit_section
         self._example_at = table.example_at
@@ -80,12 +82,12 @@ class Ranker:
             practice.titled,
         )
         self._practice_rows = [nonzero(row) for row in self._practice]
-        words = [w.text for s in sections for w in split_words(" ".join(s.path) + " " + s.markdown)]
+        words = [w for s in sections for w in word_texts(" ".join(s.path) + " " + s.markdown)]
         extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
         self.speller = Speller(
             [*words, *analyzer.vocabulary],
             english_words(),
-            extra=(w.text for text in extra for w in split_words(text)),
+            extra=(w for text in extra for w in word_texts(text)),
         )
         self._reader = self._reader_with(self.speller)
 

@@ -62,15 +62,26 @@ class Speller:
         english: frozenset[str] = frozenset(),
         extra: Iterable[str] = (),
     ) -> None:
-        self.counts = Counter(w for w in words if w.isalpha())
+        self.counts = Counter(filter(str.isalpha, words))
         for word in extra:
             if word.isalpha() and word not in self.counts:
                 self.counts[word] = 1
         self.english = english
-        self._symspell = SymSpell(max_dictionary_edit_distance=MAX_DISTANCE, prefix_length=7)
-        for word, count in self.counts.items():
-            self._symspell.create_dictionary_entry(word, count)
+        # Built on the first word that needs a correction: most documents are indexed (and
+        # many questions answered) without one, and the build is a third of indexing's cost.
+        self._symspell: SymSpell | None = None
         self._cache: dict[str, str | None] = {}
+
+    def _dictionary(self) -> SymSpell:
+        found = self._symspell
+        if found is None:
+            # Built whole before it is published, so a thread that races here builds its own
+            # identical copy rather than reading a half-filled one.
+            found = SymSpell(max_dictionary_edit_distance=MAX_DISTANCE, prefix_length=7)
+            for word, count in self.counts.items():
+                found.create_dictionary_entry(word, count)
+            self._symspell = found
+        return found
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word meant by `word`: itself if in the vocabulary, None if it is an
@@ -90,7 +101,7 @@ class Speller:
         limit = allowed_distance(word)
         if not limit:
             return None
-        found = self._symspell.lookup(word, Verbosity.ALL, max_edit_distance=limit)
+        found = self._dictionary().lookup(word, Verbosity.ALL, max_edit_distance=limit)
         best: tuple[int, int, str] | None = None
         for suggestion in found:
             candidate = suggestion.term

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import Stemmer
 
@@ -19,9 +19,10 @@ _MAX_PHRASE = 3
 _STEM_CACHE = 100_000  # words whose stems an analyzer keeps (a few MB at most)
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
-    """A word as it stands in the text: its normalised form and its offsets in the original."""
+class Word(NamedTuple):
+    """A word as it stands in the text: its normalised form and its offsets in the original.
+    A named tuple, not a dataclass: indexing makes hundreds of thousands, and a tuple is made
+    in a third of the time."""
 
     text: str
     start: int
@@ -31,6 +32,20 @@ class Word:
 def normalise(text: str) -> str:
     """Unicode NFKC, case folding and a plain apostrophe."""
     return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+
+
+# The normalised form of each word as written, up to _STEM_CACHE of them: a policy repeats its
+# words, and each text is split several times while it is indexed.
+_NORMALISED: dict[str, str] = {}
+
+
+def _normalised_word(word: str) -> str:
+    found = _NORMALISED.get(word)
+    if found is None:
+        found = normalise(word)
+        if len(_NORMALISED) < _STEM_CACHE:
+            _NORMALISED[word] = found
+    return found
 
 
 _SHORT_TEXT = 600  # a question: its words are split once however many parts ask for them
@@ -44,6 +59,15 @@ def split_words(text: str) -> list[Word]:
     return _split(text)
 
 
+def word_texts(text: str) -> list[str]:
+    """The normalised words of `text`, as `split_words` gives them, without their offsets."""
+    if text.isascii() and ("U" not in text or not _COUNTRY.search(text)):
+        # NFKC leaves ASCII as it is and case folding it is lowering it, letter for letter,
+        # so the words of the lowered text are the normalised words: one C call for them all.
+        return _WORD.findall(text.lower())
+    return [w.text for w in split_words(text)]
+
+
 @lru_cache(maxsize=4096)
 def _split_short(text: str) -> tuple[Word, ...]:
     return tuple(_split(text))
@@ -51,20 +75,21 @@ def _split_short(text: str) -> tuple[Word, ...]:
 
 def _split(text: str) -> list[Word]:
     if "U" not in text:
-        return [Word(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+        return [Word(_normalised_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
     words: list[Word] = []
     at = 0
     for country in _COUNTRY.finditer(text):
         if not country.group().endswith(".") and _shouted(text, country.start()):
             continue  # "CONTACT US" in a heading in capitals is the stopword
         words.extend(
-            Word(normalise(m.group()), at + m.start(), at + m.end())
+            Word(_normalised_word(m.group()), at + m.start(), at + m.end())
             for m in _WORD.finditer(text[at : country.start()])
         )
         words.append(Word(COUNTRY_WORD, country.start(), country.end()))
         at = country.end()
     words.extend(
-        Word(normalise(m.group()), at + m.start(), at + m.end()) for m in _WORD.finditer(text[at:])
+        Word(_normalised_word(m.group()), at + m.start(), at + m.end())
+        for m in _WORD.finditer(text[at:])
     )
     return words
 
@@ -106,7 +131,7 @@ class Analyzer:
         for group in groups:
             terms = []
             for entry in group:
-                self.vocabulary.update(w.text for w in split_words(entry))
+                self.vocabulary.update(word_texts(entry))
                 stems = tuple(self.content_stems(entry))
                 if not stems:
                     continue
@@ -150,7 +175,7 @@ class Analyzer:
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
-        return [self.stem(w.text) for w in split_words(text) if not self.is_stopword(w.text)]
+        return [self.stem(w) for w in word_texts(text) if not self.is_stopword(w)]
 
     def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
         """`stems` followed by one term for each known phrase found in them; with `replace`,

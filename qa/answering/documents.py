@@ -41,8 +41,10 @@ def index_document(
         ranker,
         {s.id: render_markdown(s.markdown, s.subheadings) for s in policy.sections},
         {
-            s.id: prepare_sentences(sentences, ranker.analyzer)
-            for s, sentences in zip(policy.sections, ranker.sentences, strict=True)
+            s.id: prepare_sentences(sentences, ranker.analyzer, terms)
+            for s, sentences, terms in zip(
+                policy.sections, ranker.sentences, ranker.sentence_terms, strict=True
+            )
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -35,8 +36,11 @@ class Sentences:
     having: dict[str, tuple[int, ...]]
 
 
-def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
-    """Analyse a section's sentences once, when the assistant is built."""
+def prepare_sentences(
+    sentences: list[str], analyzer: Analyzer, terms_of: Sequence[list[str]] | None = None
+) -> Sentences:
+    """Analyse a section's sentences once, when the assistant is built (`terms_of`: each
+    sentence's `analyzer.terms`, when the ranker has them already)."""
     prepared = []
     having: dict[str, list[int]] = {}
     for n, text in enumerate(sentences):
@@ -45,15 +49,19 @@ def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
             for w in split_words(text)
             if not analyzer.is_stopword(w.text)
         )
-        marks = []
-        at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
-        for start, end, _ in words:
-            at += len(escape(text[done:start]))
-            begin = at
-            at += len(escape(text[start:end]))
-            marks.append((begin, at))
-            done = end
-        terms = frozenset(analyzer.terms(text))
+        html = escape(text)
+        if len(html) == len(text):
+            marks = [(start, end) for start, end, _ in words]  # escaping changed nothing
+        else:
+            marks = []
+            at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
+            for start, end, _ in words:
+                at += len(escape(text[done:start]))
+                begin = at
+                at += len(escape(text[start:end]))
+                marks.append((begin, at))
+                done = end
+        terms = frozenset(analyzer.terms(text) if terms_of is None else terms_of[n])
         for term in terms:
             having.setdefault(term, []).append(n)
         prepared.append(
@@ -61,7 +69,7 @@ def prepare_sentences(sentences: list[str], analyzer: Analyzer) -> Sentences:
                 text,
                 terms,
                 words,
-                escape(text),
+                html,
                 tuple(marks),
                 frozenset(stem for _, _, stem in words),
             )

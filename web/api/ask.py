@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from index.policy import Policy, Section
 from qa.answering.assistant import MAX_QUESTION, MAX_TOP_K, Assistant
+from qa.answering.cache import AnswerCache
 from qa.errors import InvalidQuestion
 from qa.storage.engine import StoreUnavailable
 from web.deps import AnswersDep, AssistantDep
@@ -78,8 +79,11 @@ ASK_BODY = {
     tags=["answers"],
     openapi_extra=ASK_BODY,
 )
-async def ask(request: Request, answers: AnswersDep) -> Response:
+async def ask(request: Request) -> Response:
     """Answer a question with the policy's own sections, intents and next steps."""
+    # The answer cache from app.state directly, not through a dependency: solving even one
+    # dependency costs FastAPI more per request than the rest of this route's own work.
+    answers: AnswerCache = request.app.state.answers
     try:
         body = AskIn.model_validate_json(await request.body())
     except ValidationError as exc:
