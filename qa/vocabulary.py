@@ -1,9 +1,9 @@
 """The casework's words, in one place: the rights, the jurisdictions, the statuses, their labels.
 
-The API's schemas (web/api), its error hints (web/errors.py), the CLI's choices, the forms and the
-mails all read these. To add a right: add it to `Right` and give it a label in each table below
-(tests/test_vocabulary.py checks that every table names every value), then its deadline rule in
-qa/casework/deadlines.py.
+The API's schemas (web/schemas), its error hints (web/errors.py), the CLI's choices, the forms
+and the mails all read these. To add a right: add it to `Right` and give it a label in each
+table below (tests/casework/test_vocabulary.py checks that every table names every value), then
+its deadline rule in qa/casework/deadlines.py.
 """
 
 from __future__ import annotations
