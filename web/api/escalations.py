@@ -37,7 +37,6 @@ def submit_escalation(
         body.consent,
         idempotency_key,
     )
-    services.sender.wake()
     page = escalation_status_path(created.reference, created.status_token)
     data = {
         "reference": created.reference,

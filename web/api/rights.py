@@ -47,7 +47,6 @@ def submit_rights_request(
 ) -> Response:
     """Make a rights request; the requester gets a link to confirm their e-mail address."""
     created = services.rights.submit(body.to_intake(), idempotency_key)
-    services.sender.wake()
     return JSONResponse(
         created_body(created, settings.public_url), status_code=201, headers=NO_STORE
     )
@@ -106,7 +105,6 @@ def resend_rights_request_link(
     """Mail a new verification link to the address the request names (within the per-mailbox
     mail limit), for a request still waiting to be confirmed."""
     resent = services.rights.resend_verification(reference, token=token)
-    services.sender.wake()
     return JSONResponse(resent_dict(resent), headers=NO_STORE)
 
 
@@ -118,5 +116,4 @@ def resend_rights_request_link(
 def withdraw_rights_request(reference: str, services: ServicesDep, token: StatusToken) -> Response:
     """Withdraw an open request (status withdrawn); the privacy team is told by mail."""
     request = services.rights.withdraw(reference, token)
-    services.sender.wake()
     return JSONResponse(request.public_dict(), headers=NO_STORE)

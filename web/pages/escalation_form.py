@@ -80,7 +80,6 @@ async def send_escalation(request: Request, services: ServicesDep) -> Response:
         return _escalation_form(request, values, {"form": message}, status=422)
     except QAError as exc:
         return _escalation_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
-    services.sender.wake()
     page = render_page(
         "escalation_sent.html",
         title="Sent to the privacy team",

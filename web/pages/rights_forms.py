@@ -130,7 +130,6 @@ async def send_rights_request(request: Request, services: ServicesDep) -> Respon
         return _rights_form(request, values, errors, status=422)
     except QAError as exc:
         return _rights_form(request, values, {exc.field or "form": exc.message}, status_of(exc))
-    services.sender.wake()
     sent = "1" if created.mailed else "0"  # 0: the mail limit withheld the mail
     return RedirectResponse(
         status_path(created.reference, created.status_token) + f"&sent={sent}",

@@ -46,7 +46,6 @@ def verify_rights_request(request: Request, services: ServicesDep, token: str = 
             form_token=form_tokens(request).issue("rights-resend") if exc.reference else None,
         )
     else:
-        services.sender.wake()
         page = render_page(
             "rights_verify.html",
             title="Request confirmed",
@@ -175,7 +174,6 @@ async def resend_rights_request_link(
         )
     except NotFound:
         return no_store(_not_found_page())
-    services.sender.wake()
     limit = services.rights.mail_limit
     # Only a limit that is on withholds a link, so `limit` is set when the words are used.
     limit_words = f"in a {PERIOD_WORDS[limit.per]}" if limit is not None else ""
@@ -232,5 +230,4 @@ async def withdraw_rights_request(
             back_label=back_label,
         )
         return no_store(page)
-    services.sender.wake()
     return RedirectResponse(back, status_code=303, headers={"cache-control": "no-store"})
