@@ -1,7 +1,7 @@
 """A task a server process repeats on its event loop: blocking work in a thread, then a wait.
 
-The retention purge, the question log and the examples check each have their own loop (they
-came first); new periodic work uses this one.
+The one loop of the server's background work: the retention purge, the reminder digest, the
+question log's flush and the examples check.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    """Runs `step` in a worker thread, again after the seconds it returns, until stopped."""
+    """Runs `step` in a worker thread, again after the seconds it returns, until stopped;
+    the first step runs at once, or after `first_wait` seconds."""
 
-    def __init__(self, name: str, step: Callable[[], float]) -> None:
+    def __init__(self, name: str, step: Callable[[], float], first_wait: float = 0.0) -> None:
         self.name = name
         self.step = step
+        self.first_wait = first_wait
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start on the running event loop; the first step runs at once."""
+        """Start on the running event loop."""
         self._stop = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -42,7 +44,11 @@ class Periodic:
 
     async def _run(self) -> None:
         assert self._stop is not None
-        while not self._stop.is_set():
+        wait = self.first_wait
+        while True:
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait)
+            if self._stop.is_set():
+                return
             wait = await asyncio.to_thread(self.step)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=max(wait, 0.0))

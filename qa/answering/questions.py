@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, delete, func, select
 
 from qa.answering.answers import Answer
+from qa.periodic import Periodic
 from qa.storage.schema import question_log, utcnow
 from qa.storage.store import Store
 
@@ -109,8 +110,7 @@ class QuestionLog:
         self.interval = interval
         self._queue: deque[dict[str, Any]] = deque(maxlen=MAX_QUEUE)
         self._lock = threading.Lock()
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = Periodic("question log flush", self._step, first_wait=interval)
 
     @property
     def enabled(self) -> bool:
@@ -177,31 +177,23 @@ class QuestionLog:
         with self.store.read() as conn:
             return [(row.question, int(row.n)) for row in conn.execute(query)]
 
+    def _step(self) -> float:
+        try:
+            self.flush()
+        except Exception as exc:  # the database may be away for a while; rows wait
+            log.warning("question log flush failed (%s); will retry", type(exc).__name__)
+        return self.interval
+
     def start(self) -> None:
         """Flush on the running event loop every `interval` seconds."""
-        if not self.enabled:
-            return
-        self._stop = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.enabled:
+            self.periodic.start()
 
     async def stop(self) -> None:
         """Stop the task and write what is still queued."""
-        if self._task is not None and self._stop is not None:
-            self._stop.set()
-            await self._task
-            self._task = None
+        await self.periodic.stop()
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.flush)
-
-    async def _run(self) -> None:
-        assert self._stop is not None
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-            try:
-                await asyncio.to_thread(self.flush)
-            except Exception as exc:  # the database may be away for a while; rows wait
-                log.warning("question log flush failed (%s); will retry", type(exc).__name__)
 
 
 def purge_questions(conn: Connection, days: int, now: datetime) -> int:

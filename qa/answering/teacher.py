@@ -3,8 +3,6 @@ process changes them, and the warnings for examples of sections that are gone.""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -12,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from qa.answering.assistant import Assistant
 from qa.answering.example_files import example_file
 from qa.answering.examples import ExampleMap, Examples, Key, merge
+from qa.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ class Teacher:
         self.assistant = base
         self._version: int | None = None
         self._lock = threading.Lock()
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = Periodic("examples check", self._step, first_wait=interval)
 
     def refresh(self) -> bool:
         """Rebuild the assistant if the examples changed; whether it did."""
@@ -65,31 +63,21 @@ class Teacher:
             self.on_change(self.assistant)
         return True
 
+    def _step(self) -> float:
+        try:
+            self.refresh()
+        except Exception as exc:  # the database may be away a while; answers go on
+            log.warning("examples check failed (%s); will retry", type(exc).__name__)
+        return self.interval
+
     def start(self) -> None:
         """Check every `interval` seconds on the running event loop (0: never)."""
-        if self.interval <= 0:
-            return
-        self._stop = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.interval > 0:
+            self.periodic.start()
 
     async def stop(self) -> None:
         """Stop checking."""
-        if self._task is not None and self._stop is not None:
-            self._stop.set()
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        assert self._stop is not None
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-            if self._stop.is_set():
-                break
-            try:
-                await asyncio.to_thread(self.refresh)
-            except Exception as exc:  # the database may be away a while; answers go on
-                log.warning("examples check failed (%s); will retry", type(exc).__name__)
+        await self.periodic.stop()
 
 
 def stale_warnings(

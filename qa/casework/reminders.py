@@ -163,12 +163,10 @@ class ReminderSchedule:
         reminders: Reminders,
         interval: timedelta = CHECK_INTERVAL,
         clock: Callable[[], datetime] = utcnow,
-        wake: Callable[[], None] | None = None,
     ) -> None:
         self.reminders = reminders
         self.interval = interval
         self.clock = clock
-        self.wake = wake  # the mail sender's wake-up, so a queued digest goes at once
         self.periodic = Periodic("reminder digest", self.step)
 
     def tick(self) -> Sent | None:
@@ -176,10 +174,8 @@ class ReminderSchedule:
         if self.reminders.privacy_email is None:  # the start-up warning said so already
             return None
         now = self.clock()
-        sent = self.reminders.send(now.date(), now)
-        if sent is not None and self.wake is not None:
-            self.wake()
-        return sent
+        # The outbox wakes its sender when the digest's transaction commits.
+        return self.reminders.send(now.date(), now)
 
     def step(self) -> float:
         """One check; the seconds until the next (sooner after a failure)."""

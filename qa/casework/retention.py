@@ -9,8 +9,6 @@ and leaves no copy in the rollback journal.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +19,7 @@ from sqlalchemy import Connection, case, delete, select, text, update
 from qa.answering.questions import purge_questions
 from qa.casework.history import SYSTEM, Details, record_change
 from qa.delivery.transports import Transport
+from qa.periodic import Periodic
 from qa.storage.cipher import email_hash
 from qa.storage.schema import escalations, idempotency_keys, outbox, rights_requests, utcnow
 from qa.storage.store import Store
@@ -255,8 +254,7 @@ class PurgeSchedule:
         self.interval = interval
         self.clock = clock
         self.next_at: datetime | None = None  # None: due now
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = Periodic("retention purge", self.step)
 
     def tick(self) -> Erased | None:
         """Purge if due and schedule the next one; None when not due (or when it failed)."""
@@ -285,25 +283,15 @@ class PurgeSchedule:
             return 0.0
         return max((self.next_at - self.clock()).total_seconds(), 0.0)
 
+    def step(self) -> float:
+        """Purge if due; the seconds until the next purge."""
+        self.tick()
+        return self.seconds_to_next()
+
     def start(self) -> None:
         """Run the schedule on the running event loop."""
-        self._stop = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self.periodic.start()
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop; a purge under way (in its thread, which cannot be cancelled) is let finish."""
-        if self._task is None or self._stop is None:
-            return
-        self._stop.set()
-        try:
-            await asyncio.wait_for(self._task, timeout)
-        except TimeoutError:
-            log.warning("retention purge did not stop within %s s", timeout)
-        self._task = None
-
-    async def _run(self) -> None:
-        assert self._stop is not None
-        while not self._stop.is_set():
-            await asyncio.to_thread(self.tick)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.seconds_to_next())
+        await self.periodic.stop(timeout)
