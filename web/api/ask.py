@@ -72,6 +72,16 @@ ASK_BODY = {
 }
 
 
+def _answered(
+    request: Request, answers: AnswerCache, question: str, top_k: int, document: str | None
+) -> Response:
+    """The answer's JSON, counted in the metrics and logged (redacted) as both ask routes do."""
+    answer, reply = answers.answer_json(question, top_k, document)
+    record_answer(request, answer)
+    log_question(request, question, answer, document)
+    return Response(reply, media_type="application/json")
+
+
 @router.post(
     "/api/ask",
     response_model=AnswerOut,
@@ -89,10 +99,7 @@ async def ask(request: Request) -> Response:
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
-    answer, reply = answers.answer_json(body.question, body.top_k, body.document)
-    record_answer(request, answer)
-    log_question(request, body.question, answer, body.document)
-    return Response(reply, media_type="application/json")
+    return _answered(request, answers, body.question, body.top_k, body.document)
 
 
 @router.get(
@@ -124,10 +131,7 @@ async def ask_get(
             f"{MAX_QUESTION} characters in ?q=",
             "q",
         )
-    answer, reply = answers.answer_json(q, top_k, document)
-    record_answer(request, answer)
-    log_question(request, q, answer, document)
-    return Response(reply, media_type="application/json")
+    return _answered(request, answers, q, top_k, document)
 
 
 @router.get(
