@@ -26,11 +26,12 @@ class PolicyOnly:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.library: Library = load_library(settings.policy)
+        self.contact = read_contact_card(self.library.default)  # as the Assistant reads it
         self._assistant: Assistant | None = None
 
     def contact_card(self) -> ContactCard:
-        """The default document's contact card, as the Assistant reads it."""
-        return read_contact_card(self.library.default)
+        """The default document's contact card."""
+        return self.contact
 
     def answer(self, question: str, top_k: int = 3, document: str | None = None) -> Answer:
         """The Assistant's answer, building it on the first question."""
