@@ -3,6 +3,7 @@ them), and a client that submits to them."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -102,8 +103,13 @@ def call(
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return _reply(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
-        return _reply(exc.code, exc.headers, exc.read())
-    except OSError:  # refused, reset, or the server died before answering
+        try:
+            return _reply(exc.code, exc.headers, exc.read())
+        except (OSError, http.client.HTTPException):
+            return Reply(0)
+    # Refused, reset, or the server died before answering; IncompleteRead (an HTTPException,
+    # not an OSError) is a kill between the headers and the body: no acknowledgement either.
+    except (OSError, http.client.HTTPException):
         return Reply(0)
 
 
