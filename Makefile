@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-APT_PACKAGES := chromium fonts-dejavu-core wrk
+APT_PACKAGES := chromium fonts-dejavu-core wrk gcc
 
-.PHONY: run install system-deps test test-fast check lint typecheck pytest bench eval clean
+.PHONY: run install compiled system-deps test test-fast check lint typecheck pytest bench eval clean
 
 run: install  ## serve the bundled policy on http://127.0.0.1:8000
 	$(VENV)/bin/privacy-qa serve
 
-install: $(STAMP)  ## create the virtual environment and install the project with its test tools
+install: $(STAMP) compiled  ## create the virtual environment and install the project with its test tools
+
+# The answer path compiled by mypyc into build/compiled/ (index/compiled.py): rebuilt when a source
+# changed, skipped when it is up to date or there is no C compiler (the sources then run as they are).
+compiled: $(STAMP)  ## compile the answer path with mypyc, if its build is stale
+	$(PY) -c 'import sys, index.compiled; sys.exit(index.compiled.main())'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("privacy-qa needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -53,4 +58,4 @@ bench: install system-deps  ## answer() latency and HTTP throughput figures
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts build

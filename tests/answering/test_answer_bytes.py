@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.answers import compare, digest, main, own_lines
+from tests.support.plain import run_plain
 
 # The answers as of commit 5ac0a50 (before the speed work of issue 11).
 GOLDEN = "c809ae10b17ea40d282ff56ccc2f654ace24fe3ed2b8f5e764e3298c6f0daad4"
@@ -18,6 +21,17 @@ GOLDEN = "c809ae10b17ea40d282ff56ccc2f654ace24fe3ed2b8f5e764e3298c6f0daad4"
 
 def test_every_answer_on_our_own_sets_is_unchanged() -> None:
     assert digest(own_lines()) == GOLDEN
+
+
+@pytest.mark.slow  # starts a Python process
+def test_the_plain_python_answers_are_the_compiled_ones() -> None:
+    # The suite runs the compiled build (index/compiled.py) where there is one; the sources,
+    # run as plain Python, must give the same bytes.
+    code = (
+        "import index.ranker; assert index.ranker.__file__.endswith('.py');"
+        "from bench.answers import digest, own_lines; print(digest(own_lines()))"
+    )
+    assert run_plain(code).strip() == GOLDEN
 
 
 def test_compare_names_the_answer_that_differs(tmp_path: Path) -> None:
