@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from index.bm25 import Params, Sparse, Term, Vector, idf, nonzero, practice_table, term_table
+from index.bm25 import Params, Sparse, Term, idf, nonzero, practice_table, term_table
 from index.passages import section_sentences
 from index.policy import Section
 from index.practices import Practices, default_practices, stem_words
@@ -59,6 +59,7 @@ class Ranker:
         self._covered = np.zeros(len(self.practices.names), dtype=bool)
         self._practice = np.zeros((len(self.practices.names), n))
         self._practice_rows: list[tuple[tuple[int, float], ...]] = []
+        self._practice_lists: list[list[float]] = self._practice.tolist()
         self._unit_section: list[int] = []
         self._sparse: dict[str, Sparse] = {}
         self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
@@ -82,6 +83,7 @@ class Ranker:
             practice.titled,
         )
         self._practice_rows = [nonzero(row) for row in self._practice]
+        self._practice_lists = self._practice.tolist()
         words = [w for s in sections for w in word_texts(" ".join(s.path) + " " + s.markdown)]
         extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
         self.speller = Speller(
@@ -180,21 +182,11 @@ class Ranker:
         for term, strength in self._intent_evidence(
             terms, {names[i]: words for i, words in forms.items()}
         ).items():
-            said[term] = np.maximum(said[term], strength) if term in said else strength
-
-        def ranking(hits: Sequence[Hit] = ()) -> Ranking:
-            return Ranking(
-                tuple(terms),
-                tuple(hits),
-                tuple(unknown),
-                uncovered,
-                tuple(every),
-                named,
-                uncovered_asked,
-            )
-
+            before = said.get(term)
+            said[term] = strength if before is None else _maximum(before, strength)
+        read = (tuple(terms), tuple(unknown), uncovered, tuple(every), named, uncovered_asked)
         if not self.sections or not (known or asked or said):
-            return ranking()
+            return _ranking(read, [])
         if not (known or said):
             # A question put only in words that carry no term ("who are you", "where are you
             # based"): the practice its form asks about is all the evidence there is, and the
@@ -205,7 +197,7 @@ class Ranker:
             found = rank_by_practice(self.sections, topical_vector, None)
             if limit is not None:
                 found = found[:limit] + [h for h in found[limit:] if h.section == keep][:1]
-            return ranking(found)
+            return _ranking(read, found)
         # The sums below run in the order numpy's did (term by term, row by row), over the
         # non-zero entries only: the same floats, bit for bit.
         n = len(self.sections)
@@ -223,8 +215,9 @@ class Ranker:
             # Scored as if the section used the word once, at an average length: BM25 gives
             # such a word its idf.
             w = term.weight
-            for i, v in nonzero(strength):
-                scores[i] += w * v
+            for i, v in enumerate(strength):
+                if v:
+                    scores[i] += w * v
         if topics and self.params.practice_weight:
             w = self.params.practice_weight
             for i, v in enumerate(topical):
@@ -262,7 +255,7 @@ class Ranker:
         }
         for term, strength in said.items():
             own = presence.get(term.term)
-            evidence = dict(nonzero(strength))
+            evidence = {i: v for i, v in enumerate(strength) if v}
             if own is None:
                 presence[term.term] = evidence
             else:
@@ -281,21 +274,20 @@ class Ranker:
             if c / total_idf > 0.0 and not (i in self._silent and not topical[i])
         ]
 
-        def order(i: int) -> tuple[float, int]:
-            return (-scores[i], i)
-
+        # Best first, ties in document order: (-score, position) is unique per section.
+        ordered = [(-scores[i], i) for i in candidates]
         if limit is not None and limit < len(candidates):
             # The first `limit` of the sort, without sorting (or making hits of) the rest.
-            kept = heapq.nsmallest(limit, candidates, key=order)
+            kept = [i for _, i in heapq.nsmallest(limit, ordered)]
             if keep is not None:
                 at = keep.position
                 if at < n and self.sections[at] == keep and at in candidates and at not in kept:
                     kept.append(at)
         else:
-            kept = sorted(candidates, key=order)
+            kept = [i for _, i in sorted(ordered)]
         hits = []
         for i in kept:
-            matched = frozenset(name for name, p in presence.items() if p.get(i, 0.0) > 0.0)
+            matched = frozenset([name for name, p in presence.items() if p.get(i, 0.0) > 0.0])
             hit = Hit(
                 self.sections[i],
                 scores[i],
@@ -304,25 +296,47 @@ class Ranker:
                 self._matched_example(i, per_sentence, best_sentence[i]),
             )
             hits.append(hit)
-        return ranking(hits)
+        return _ranking(read, hits)
 
     def _intent_evidence(
-        self, terms: Sequence[QueryTerm], intent_cues: Mapping[str, frozenset[str]]
-    ) -> dict[QueryTerm, Vector]:
+        self, terms: list[QueryTerm], intent_cues: Mapping[str, frozenset[str]]
+    ) -> dict[QueryTerm, list[float]]:
         """For each question term that said what the visitor wants ("complain", "talk to a
         person"), how strongly each section answers it: by how much it is about the practice
         of that intent (the contact section answers "complain"), from 0 to 1."""
         names = self.practices.names
-        said: dict[QueryTerm, Vector] = {}
+        said: dict[QueryTerm, list[float]] = {}
         top = self.params.k1 + 1
         for practice, stems in intent_cues.items():
             if practice not in names or not stems:
                 continue
-            strength = self._practice[names.index(practice)] / top
+            strength = [v / top for v in self._practice_lists[names.index(practice)]]
             for term in terms:
                 # A word the policy uses is its own evidence; only the words it never uses
                 # ("complain", "human") are answered by the practice.
                 if term.term in stems and term.term not in self._terms:
                     own = said.get(term)
-                    said[term] = strength if own is None else np.maximum(own, strength)
+                    said[term] = strength if own is None else _maximum(own, strength)
         return said
+
+
+def _maximum(a: list[float], b: list[float]) -> list[float]:
+    """The larger of each pair of entries (numpy's maximum, without NaNs)."""
+    return [x if x >= y else y for x, y in zip(a, b, strict=True)]
+
+
+# What a question's reading gives every Ranking of it: its terms, unknown words, uncovered
+# practices, stems, practices asked about and uncovered ones asked about.
+_Read = tuple[
+    tuple[QueryTerm, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+]
+
+
+def _ranking(read: _Read, hits: list[Hit]) -> Ranking:
+    terms, unknown, uncovered, every, named, uncovered_asked = read
+    return Ranking(terms, tuple(hits), unknown, uncovered, every, named, uncovered_asked)
