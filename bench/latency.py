@@ -37,9 +37,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-def measure(name: str, assistant: Assistant, questions: list[str], warmup: int = 200) -> Latency:
-    """Time answer() for every question, after a warm-up; also time the reply's serialisation."""
-    for question in questions[:warmup]:
+def measure(
+    name: str,
+    assistant: Assistant,
+    questions: list[str],
+    warmup: int = 200,
+    warm: list[str] | None = None,
+) -> Latency:
+    """Time answer() for every question, after a warm-up on the first `warmup` of them, or on
+    `warm` if given (other questions: then no part of a timed answer was met before); also
+    time the reply's serialisation."""
+    for question in questions[:warmup] if warm is None else warm:
         orjson.dumps(assistant.answer(question).to_dict())
     answer_ms: list[float] = []
     json_ms: list[float] = []
