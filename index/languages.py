@@ -6,7 +6,7 @@ from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 
-from index.tokens import Analyzer, default_analyzer, normalise, split_words
+from index.tokens import Analyzer, default_analyzer, normalise, word_texts
 
 # Language code (ISO 639-1) -> the Snowball stemmer PyStemmer has for it.
 _SNOWBALL = {
@@ -139,9 +139,7 @@ def _evidence(words: list[str]) -> defaultdict[str, float]:
 def detect_language(text: str, default: str = "en") -> str | None:
     """The language of `text` by its function words, or None when unsure. `default` wins
     close calls: another language must beat it by MARGIN."""
-    words = [
-        w.text for w in split_words(text) if w.text.isalpha() or any(c.isalpha() for c in w.text)
-    ]
+    words = [w for w in word_texts(text) if w.isalpha() or any(c.isalpha() for c in w)]
     if len(words) < MIN_WORDS:
         return None
     scores = _evidence(words)

@@ -11,7 +11,7 @@ import numpy as np
 from index.bm25 import Term, Vector
 from index.sections import Section
 from index.spelling import Speller
-from index.tokens import Analyzer, split_words
+from index.tokens import Analyzer, word_texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,11 @@ class QueryReader:
         every: list[str] = []  # stems of all words, stopwords too, misspellings corrected
         typed_by_stem: dict[str, tuple[str, str]] = {}
         unknown: list[str] = []
-        for word in split_words(question):
-            if analyzer.is_stopword(word.text):
-                every.append(analyzer.stem(word.text))
+        for typed in word_texts(question):
+            if analyzer.is_stopword(typed):
+                every.append(analyzer.stem(typed))
                 continue
-            meant = word.text
+            meant = typed
             stem = analyzer.stem(meant)
             if stem not in self.terms:
                 corrected = self.speller.correct(meant)
@@ -81,10 +81,10 @@ class QueryReader:
                 if corrected is not None:
                     meant, stem = corrected, analyzer.stem(corrected)
             if stem not in self.terms:
-                unknown.append(word.text)
+                unknown.append(typed)
             stems.append(stem)
             every.append(stem)
-            typed_by_stem.setdefault(stem, (word.text, meant))
+            typed_by_stem.setdefault(stem, (typed, meant))
         terms = []
         for term in dict.fromkeys(analyzer.add_phrases(stems, replace=True)):
             typed, meant = typed_by_stem.get(term, (term.replace("_", " "),) * 2)

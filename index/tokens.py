@@ -61,6 +61,19 @@ def split_words(text: str) -> list[Word]:
 
 def word_texts(text: str) -> list[str]:
     """The normalised words of `text`, as `split_words` gives them, without their offsets."""
+    if len(text) <= _SHORT_TEXT:
+        return list(_texts_short(text))
+    return _texts(text)
+
+
+# A question's words, read by several parts in turn (small talk, language, the reader of each
+# document): split once. Offsets are for texts shown with highlights, never for a question.
+@lru_cache(maxsize=4096)
+def _texts_short(text: str) -> tuple[str, ...]:
+    return tuple(_texts(text))
+
+
+def _texts(text: str) -> list[str]:
     if text.isascii() and ("U" not in text or not _COUNTRY.search(text)):
         # NFKC leaves ASCII as it is and case folding it is lowering it, letter for letter,
         # so the words of the lowered text are the normalised words: one C call for them all.

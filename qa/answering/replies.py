@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from index.policy import Policy
-from index.tokens import Analyzer, split_words
+from index.tokens import Analyzer, word_texts
 from qa.answering.answers import Action, Answer, PolicyInfo
 
 ANSWERED = "Here is what our privacy policy says."
@@ -70,7 +70,7 @@ def reply(
 
 def small_talk(text: str, analyzer: Analyzer) -> str | None:
     """A friendly line for a greeting or a thanks; None for anything with a question in it."""
-    words = [w.text for w in split_words(text)]
+    words = word_texts(text)
     if not words or len(words) > 8:
         return None
     talk = [w for w in words if w in _GREETINGS or w in _THANKS]
