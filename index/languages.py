@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 
@@ -111,28 +110,30 @@ def analyzer_for(language: str) -> Analyzer:
 
 
 @lru_cache(maxsize=1)
-def _owners() -> dict[str, tuple[str, ...]]:
-    """Each function word and the languages whose lists hold it."""
+def _shares() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each function word, with each language whose list holds it and the share of the word's
+    evidence that language gets (1/n of a word n languages' lists hold)."""
     found: dict[str, list[str]] = {}
     for code in SUPPORTED_LANGUAGES:
         for word in stopwords(code):
             found.setdefault(word, []).append(code)
-    return {word: tuple(codes) for word, codes in found.items()}
+    return {word: tuple((c, 1.0 / len(codes)) for c in codes) for word, codes in found.items()}
 
 
-def _evidence(words: list[str]) -> defaultdict[str, float]:
-    owners = _owners()
-    scores: defaultdict[str, float] = defaultdict(float)
+def _evidence(words: list[str]) -> dict[str, float]:
+    shares = _shares()
+    scores = dict.fromkeys(SUPPORTED_LANGUAGES, 0.0)
     for word in words:
-        parts = [word]
-        if word not in owners and "'" in word:
+        found = shares.get(word)
+        if found is not None:
+            for code, share in found:
+                scores[code] += share
+        elif "'" in word:
             # An elided word ("qu'est", "dell'utente"): its head counts as "qu'", its rest alone.
             head, _, rest = word.partition("'")
-            parts = [head + "'", rest]
-        for part in parts:
-            codes = owners.get(part, ())
-            for code in codes:
-                scores[code] += 1.0 / len(codes)
+            for part in (head + "'", rest):
+                for code, share in shares.get(part, ()):
+                    scores[code] += share
     return scores
 
 
@@ -143,23 +144,24 @@ def detect_language(text: str, default: str = "en") -> str | None:
     if len(words) < MIN_WORDS:
         return None
     scores = _evidence(words)
-    hints: defaultdict[str, float] = defaultdict(float)
-    letters = set(text.lower())
-    if not _HINTED.isdisjoint(letters):  # most questions have none of these letters
-        for letter in letters:
-            codes = _LETTERS.get(letter, ())
-            for code in codes:
-                hints[code] += HINT / len(codes)
-    ranked = sorted(
-        SUPPORTED_LANGUAGES,
-        key=lambda c: (-(scores[c] + hints[c]), c != default),
-    )
-    best = ranked[0]
+    hints = dict.fromkeys(SUPPORTED_LANGUAGES, 0.0)
+    if not text.isascii():  # every hinted letter is outside ASCII, as most questions are not
+        letters = set(text.lower())
+        if not _HINTED.isdisjoint(letters):
+            for letter in letters:
+                codes = _LETTERS.get(letter, ())
+                for code in codes:
+                    hints[code] += HINT / len(codes)
+    # By evidence, the default first among equals, then in the order of SUPPORTED_LANGUAGES.
+    keys = [
+        (-(scores[c] + hints[c]), c != default, n, c) for n, c in enumerate(SUPPORTED_LANGUAGES)
+    ]
+    best = min(keys)[3]
     if best == default or scores[best] - scores[default] < MARGIN:
         return default if scores[default] >= MIN_EVIDENCE else None
     if scores[best] < MIN_EVIDENCE:
         return None
-    runner_up = next(c for c in ranked[1:] if c != default)
+    runner_up = min(k for k in keys if k[3] != best and k[3] != default)[3]
     if scores[best] + hints[best] <= scores[runner_up] + hints[runner_up]:
         return None  # two other languages alike, and no letter to tell them apart
     return best
