@@ -103,6 +103,7 @@ class Assistant:
                 [self.examples.get((name, s.id), ()) for s in policy.sections],
                 vocabulary,
                 self._lexicon,
+                self.analyzer.related,  # the snippets read every question with these
             )
             for name, policy in library.documents.items()
         }

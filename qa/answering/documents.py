@@ -3,7 +3,7 @@ once at start-up), and a section of it as an answer shows it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.policy import Policy
@@ -33,15 +33,17 @@ def index_document(
     examples: Sequence[Sequence[str]],
     vocabulary: Iterable[str],
     lexicon: frozenset[str],
+    related: Mapping[str, frozenset[str]] | None = None,
 ) -> IndexedDocument:
-    """Rank, render and split into sentences one document (`examples` per section, in order)."""
+    """Rank, render and split into sentences one document (`examples` per section, in order;
+    `related`: each term's privacy-vocabulary relatives, as the questions are read with them)."""
     ranker = Ranker(policy.sections, analyzer, params, practices, examples, vocabulary, lexicon)
     return IndexedDocument(
         policy,
         ranker,
         {s.id: render_markdown(s.markdown, s.subheadings) for s in policy.sections},
         {
-            s.id: prepare_sentences(sentences, ranker.analyzer, terms)
+            s.id: prepare_sentences(sentences, ranker.analyzer, terms, related)
             for s, sentences, terms in zip(
                 policy.sections, ranker.sentences, ranker.sentence_terms, strict=True
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -30,17 +30,40 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class Sentences:
-    """A section's sentences, and for each index term the sentences that have it, in order."""
+    """A section's sentences; for each index term the sentences that have it, in order; and
+    for each term of the privacy vocabulary the sentences that have only a relative of it."""
 
     items: tuple[Sentence, ...]
     having: dict[str, tuple[int, ...]]
+    relatives: dict[str, tuple[int, ...]]
+
+
+def _relatives(
+    having: dict[str, list[int]], related: Mapping[str, frozenset[str]]
+) -> dict[str, tuple[int, ...]]:
+    # A term's relatives share a group with it, and sharing is mutual: the sentences with a
+    # relative of term t are found from each term the sentences have, through its relatives.
+    found: dict[str, set[int]] = {}
+    for term, where in having.items():
+        for relative in related.get(term, ()):
+            if relative != term:
+                found.setdefault(relative, set()).update(where)
+    return {
+        term: tuple(sorted(where.difference(having.get(term, ()))))
+        for term, where in found.items()
+        if not where.issubset(having.get(term, ()))
+    }
 
 
 def prepare_sentences(
-    sentences: list[str], analyzer: Analyzer, terms_of: Sequence[list[str]] | None = None
+    sentences: list[str],
+    analyzer: Analyzer,
+    terms_of: Sequence[list[str]] | None = None,
+    related: Mapping[str, frozenset[str]] | None = None,
 ) -> Sentences:
     """Analyse a section's sentences once, when the assistant is built (`terms_of`: each
-    sentence's `analyzer.terms`, when the ranker has them already)."""
+    sentence's `analyzer.terms`, when the ranker has them already; `related`: the relatives
+    of each term a question's terms are read with, `analyzer.related` if not given)."""
     prepared = []
     having: dict[str, list[int]] = {}
     for n, text in enumerate(sentences):
@@ -74,7 +97,8 @@ def prepare_sentences(
                 frozenset(stem for _, _, stem in words),
             )
         )
-    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()})
+    relatives = _relatives(having, analyzer.related if related is None else related)
+    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()}, relatives)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +138,14 @@ def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
     sentence has only a relative; summed term by term, so each float is what adding over
     every sentence would give."""
     having = sentences.having
+    relatives = sentences.relatives
     scores: dict[int, float] = {}
-    for term, group in query.related:
-        direct = having.get(term.term, ())
+    for term, _ in query.related:
         weight = term.weight
-        for i in direct:
+        for i in having.get(term.term, ()):
             scores[i] = scores.get(i, 0.0) + weight
-        others = {i for g in group if g != term.term for i in having.get(g, ())}
+        others = relatives.get(term.term)
         if others:
-            others.difference_update(direct)
             related = query.synonym_weight * weight
             for i in others:
                 scores[i] = scores.get(i, 0.0) + related
