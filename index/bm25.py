@@ -21,7 +21,8 @@ Vector = NDArray[np.float64]
 MIN_CUES = 2  # cues of a core practice in one section for the policy to speak of it
 
 
-@dataclass(frozen=True, slots=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Term:
     """One index term's BM25 scores and presence per section, idf, and presence per sentence."""
 
@@ -30,8 +31,14 @@ class Term:
     idf: float
     sentences: Vector
 
+    def __init__(self, scores: Vector, presence: Vector, idf: float, sentences: Vector) -> None:
+        self.scores = scores
+        self.presence = presence
+        self.idf = idf
+        self.sentences = sentences
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Sparse:
     """A term's vectors as (index, value) pairs of their non-zero entries: a question's
     scores are summed over the few sections and sentences that have the term, in plain
@@ -41,6 +48,16 @@ class Sparse:
     scores: tuple[tuple[int, float], ...]
     presence: tuple[tuple[int, float], ...]
     sentences: tuple[tuple[int, float], ...]
+
+    def __init__(
+        self,
+        scores: tuple[tuple[int, float], ...],
+        presence: tuple[tuple[int, float], ...],
+        sentences: tuple[tuple[int, float], ...],
+    ) -> None:
+        self.scores = scores
+        self.presence = presence
+        self.sentences = sentences
 
 
 def nonzero(vector: Vector) -> tuple[tuple[int, float], ...]:

@@ -12,6 +12,14 @@ since the build, another Python, no C compiler on the machine, or PRIVACY_QA_COM
 environment) the package runs as plain Python. All or none: compiled modules call one another
 natively, so a build with one stale module would run old code inside new.
 
+Writing for the compiler, in the modules it compiles (each rule measured on answer()):
+- A class made per question is a dataclass with its own __init__ (`init=False`; `unsafe_hash`
+  keeps it hashable as `frozen` did): the __init__ dataclasses generates is interpreted Python,
+  ten times a compiled one (answer(): 90 us to 65 us). Its fields are not reassigned, by
+  convention, where `frozen` used to forbid it.
+- No closures or numpy calls per question: a nested function is an object made per call, and
+  numpy is reached through the interpreter; plain lists of floats add up the same.
+
 PRIVACY_QA_COMPILED is read here, at import, before any setting is: it is a switch of the build,
 not a setting of the service (the answers are the same either way).
 """

@@ -14,7 +14,8 @@ from index.spelling import Speller
 from index.tokens import Analyzer, word_texts
 
 
-@dataclass(frozen=True, slots=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class QueryTerm:
     """One distinct term of a question: the word typed, the word meant, and its index term."""
 
@@ -23,8 +24,14 @@ class QueryTerm:
     term: str
     weight: float
 
+    def __init__(self, typed: str, word: str, term: str, weight: float) -> None:
+        self.typed = typed
+        self.word = word
+        self.term = term
+        self.weight = weight
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Hit:
     """A section that shares at least one term with the question, and how well it matches."""
 
@@ -34,8 +41,22 @@ class Hit:
     matched: frozenset[str]
     example: str | None = None
 
+    def __init__(
+        self,
+        section: Section,
+        score: float,
+        coverage: float,
+        matched: frozenset[str],
+        example: str | None = None,
+    ) -> None:
+        self.section = section
+        self.score = score
+        self.coverage = coverage
+        self.matched = matched
+        self.example = example
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Ranking:
     """The question's terms and the matching sections, best first."""
 
@@ -46,6 +67,24 @@ class Ranking:
     stems: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     uncovered_asked: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        terms: tuple[QueryTerm, ...],
+        hits: tuple[Hit, ...],
+        unknown: tuple[str, ...],
+        uncovered: tuple[str, ...] = (),
+        stems: tuple[str, ...] = (),
+        topics: tuple[str, ...] = (),
+        uncovered_asked: tuple[str, ...] = (),
+    ) -> None:
+        self.terms = terms
+        self.hits = hits
+        self.unknown = unknown
+        self.uncovered = uncovered
+        self.stems = stems
+        self.topics = topics
+        self.uncovered_asked = uncovered_asked
 
 
 @dataclass(frozen=True)

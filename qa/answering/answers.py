@@ -8,7 +8,8 @@ from typing import Any
 MAX_QUESTION = 500  # characters: the longest question answered, wherever it comes from
 
 
-@dataclass(frozen=True, slots=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Highlight:
     """A matched word in a snippet, by character offsets."""
 
@@ -16,8 +17,13 @@ class Highlight:
     end: int
     text: str
 
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class SectionAnswer:
     """One section that answers (or may relate to) the question, verbatim."""
 
@@ -38,6 +44,40 @@ class SectionAnswer:
     # The contact section added after the answering sections for a visitor who wants to act
     # (a right, a complaint, a person): not found by the question's words, so scored 0.
     card: bool = False
+
+    def __init__(
+        self,
+        id: str,
+        document: str,
+        heading: str,
+        path: tuple[str, ...],
+        url: str,
+        score: float,
+        coverage: float,
+        snippet: str,
+        snippet_html: str,
+        highlights: tuple[Highlight, ...],
+        matched_terms: tuple[str, ...],
+        markdown: str,
+        html: str,
+        example: str | None = None,
+        card: bool = False,
+    ) -> None:
+        self.id = id
+        self.document = document
+        self.heading = heading
+        self.path = path
+        self.url = url
+        self.score = score
+        self.coverage = coverage
+        self.snippet = snippet
+        self.snippet_html = snippet_html
+        self.highlights = highlights
+        self.matched_terms = matched_terms
+        self.markdown = markdown
+        self.html = html
+        self.example = example
+        self.card = card
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -62,7 +102,7 @@ class SectionAnswer:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Action:
     """A next step offered with every answer: contact, a rights request, or a person."""
 
@@ -70,6 +110,12 @@ class Action:
     label: str
     url: str
     right: str | None = None
+
+    def __init__(self, kind: str, label: str, url: str, right: str | None = None) -> None:
+        self.kind = kind
+        self.label = label
+        self.url = url
+        self.right = right
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; `right` only where one applies."""
@@ -79,7 +125,7 @@ class Action:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class PolicyInfo:
     """Which policy an answer comes from."""
 
@@ -87,6 +133,12 @@ class PolicyInfo:
     title: str
     last_updated: str | None
     version: str
+
+    def __init__(self, document: str, title: str, last_updated: str | None, version: str) -> None:
+        self.document = document
+        self.title = title
+        self.last_updated = last_updated
+        self.version = version
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -98,7 +150,7 @@ class PolicyInfo:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Answer:
     """The reply to one question."""
 
@@ -116,6 +168,34 @@ class Answer:
     # Set when the question is in a language no document is written in (the code, e.g. "de"):
     # the message then says so in that language, and there are no sections.
     language: str | None = None
+
+    def __init__(
+        self,
+        question: str,
+        answered: bool,
+        confidence: float,
+        message: str,
+        intents: tuple[str, ...],
+        sections: tuple[SectionAnswer, ...],
+        actions: tuple[Action, ...],
+        policy: PolicyInfo,
+        corrections: tuple[tuple[str, str], ...],
+        kind: str = "answer",
+        suggestions: tuple[str, ...] = (),
+        language: str | None = None,
+    ) -> None:
+        self.question = question
+        self.answered = answered
+        self.confidence = confidence
+        self.message = message
+        self.intents = intents
+        self.sections = sections
+        self.actions = actions
+        self.policy = policy
+        self.corrections = corrections
+        self.kind = kind
+        self.suggestions = suggestions
+        self.language = language
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data, the shape of the API's answer."""

@@ -14,7 +14,8 @@ from qa.vocabulary import RIGHTS as RIGHTS
 from qa.vocabulary import Right as Right
 
 
-@dataclass(frozen=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Intents:
     """The intents found in a question, and whether the visitor asks for a person."""
 
@@ -22,6 +23,18 @@ class Intents:
     right: str | None
     wants_person: bool
     cue_stems: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        right: str | None,
+        wants_person: bool,
+        cue_stems: frozenset[str] = frozenset(),
+    ) -> None:
+        self.names = names
+        self.right = right
+        self.wants_person = wants_person
+        self.cue_stems = cue_stems
 
     @property
     def wants_rights(self) -> bool:

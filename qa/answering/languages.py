@@ -139,12 +139,17 @@ def document_analyzer(policy: Policy, english: Analyzer) -> Analyzer:
     return english if policy.language == "en" else analyzer_for(policy.language)
 
 
-@dataclass(frozen=True, slots=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class LanguageChoice:
     """The question's language (None when unsure) and the documents to answer it from."""
 
     language: str | None
     documents: tuple[Policy, ...]
+
+    def __init__(self, language: str | None, documents: tuple[Policy, ...]) -> None:
+        self.language = language
+        self.documents = documents
 
 
 def choose_documents(question: str, documents: Sequence[Policy]) -> LanguageChoice:

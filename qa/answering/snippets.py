@@ -13,7 +13,8 @@ from qa.answering.answers import Highlight
 MAX_SNIPPET = 320
 
 
-@dataclass(frozen=True, slots=True)
+# Its own __init__, which compiles (index/compiled.py).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Sentence:
     """A sentence of a section, its index terms and its words' stems with offsets, and its
     HTML made once: `html` is the sentence escaped, and `marks[k]` where word k starts and
@@ -26,6 +27,22 @@ class Sentence:
     html: str = ""
     marks: tuple[tuple[int, int], ...] = ()
     stems: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        text: str,
+        terms: frozenset[str],
+        words: tuple[tuple[int, int, str], ...],
+        html: str = "",
+        marks: tuple[tuple[int, int], ...] = (),
+        stems: frozenset[str] = frozenset(),
+    ) -> None:
+        self.text = text
+        self.terms = terms
+        self.words = words
+        self.html = html
+        self.marks = marks
+        self.stems = stems
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +118,7 @@ def prepare_sentences(
     return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()}, relatives)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Snippet:
     """The chosen text, its highlights, and the same as escaped HTML with <mark> tags."""
 
@@ -109,18 +126,33 @@ class Snippet:
     html: str
     highlights: tuple[Highlight, ...]
 
+    def __init__(self, text: str, html: str, highlights: tuple[Highlight, ...]) -> None:
+        self.text = text
+        self.html = html
+        self.highlights = highlights
+
 
 def _stems_of(terms: frozenset[str]) -> frozenset[str]:
     return frozenset(part for term in terms for part in term.split("_"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class SnippetQuery:
     """A question's terms as snippets need them, worked out once per answer."""
 
     related: tuple[tuple[QueryTerm, frozenset[str]], ...]
     wanted: frozenset[str]
     synonym_weight: float
+
+    def __init__(
+        self,
+        related: tuple[tuple[QueryTerm, frozenset[str]], ...],
+        wanted: frozenset[str],
+        synonym_weight: float,
+    ) -> None:
+        self.related = related
+        self.wanted = wanted
+        self.synonym_weight = synonym_weight
 
 
 def prepare_query(
