@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -77,22 +77,22 @@ class Practices:
     def _all_stems(self, text: str) -> list[str]:
         return stem_words(self.analyzer, text)
 
-    def question_forms(self, stems: Sequence[str]) -> dict[int, frozenset[str]]:
+    def question_forms(self, stems: list[str]) -> dict[int, frozenset[str]]:
         """The practices a question's form asks about, each with the stems of the forms found."""
         found: dict[int, set[str]] = {}
         for i, stem in enumerate(stems):
             for cue, practice in self._questions.get(stem, ()):
-                if tuple(stems[i : i + len(cue)]) == cue:
+                if _stands_at(stems, i, cue):
                     found.setdefault(practice, set()).update(cue)
         return {practice: frozenset(words) for practice, words in found.items()}
 
-    def counts(self, stems: Sequence[str]) -> list[int]:
+    def counts(self, stems: list[str]) -> list[int]:
         """How many cues of each practice occur in `stems`, the stems of all the words of a text
         (see `stem_words`); a phrase counts once, not per word."""
         found = [0] * len(self.names)
         for i, stem in enumerate(stems):
             for cue, practice in self._by_first.get(stem, ()):
-                if tuple(stems[i : i + len(cue)]) == cue:
+                if _stands_at(stems, i, cue):
                     found[practice] += 1
         return found
 
@@ -102,15 +102,22 @@ class Practices:
         member[self.cue_practice, np.arange(len(self.cue_practice))] = 1.0
         return member
 
-    def cue_counts(self, stems: Sequence[str]) -> list[int]:
+    def cue_counts(self, stems: list[str]) -> list[int]:
         """How often each cue occurs in `stems`, by cue index (see `cue_practice`)."""
         found = [0] * len(self.cue_practice)
         for i, stem in enumerate(stems):
             for entry in self._by_first.get(stem, ()):
-                cue = entry[0]
-                if tuple(stems[i : i + len(cue)]) == cue:
+                if _stands_at(stems, i, entry[0]):
                     found[self._cue_ids[entry]] += 1
         return found
+
+
+def _stands_at(stems: list[str], at: int, cue: tuple[str, ...]) -> bool:
+    """Whether the words of `cue` stand in `stems` from position `at` on (compared in place:
+    slicing out a tuple to compare costs more than the comparison)."""
+    if at + len(cue) > len(stems):
+        return False
+    return all(stems[at + k] == word for k, word in enumerate(cue))
 
 
 BOUNDARY = "|"  # never a stem: stands between words that punctuation separates
