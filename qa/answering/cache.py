@@ -46,13 +46,14 @@ class AnswerCache:
     def answer_json(
         self, question: str, top_k: int = 3, document: str | None = None
     ) -> tuple[Answer, bytes]:
-        """The answer (its question blanked) and its JSON as the API sends it."""
+        """The answer (its question blanked where it is kept) and its JSON as the API sends it."""
         answer, tail = self._lookup(question, top_k, document)
         return answer, b'{"question":' + orjson.dumps(question) + b"," + tail
 
     def _lookup(self, question: str, top_k: int, document: str | None) -> tuple[Answer, bytes]:
-        if self.size <= 0:
-            return _entry(self.assistant.answer(question, top_k, document))
+        if self.size <= 0:  # nothing is kept: no copy of the answer to blank
+            answer = self.assistant.answer(question, top_k, document)
+            return answer, _tail(answer)
         key = self._key(question, top_k, document)
         with self._lock:
             cached = self._items.get(key)
@@ -70,7 +71,11 @@ class AnswerCache:
 
 
 def _entry(answer: Answer) -> tuple[Answer, bytes]:
-    blank = dataclasses.replace(answer, question="")
-    data = blank.to_dict()
+    return dataclasses.replace(answer, question=""), _tail(answer)
+
+
+def _tail(answer: Answer) -> bytes:
+    """The answer's JSON without its question and opening brace: what follows `{"question":..,`."""
+    data = answer.to_dict()
     del data["question"]
-    return blank, orjson.dumps(data)[1:]
+    return orjson.dumps(data)[1:]
