@@ -165,10 +165,18 @@ class Analyzer:
             for term in terms_of_group:
                 related.setdefault(term, {term}).update(terms_of_group)
         self.related = {term: frozenset(found) for term, found in related.items()}
+        self._related_stems = {
+            term: frozenset(part for r in found for part in r.split("_"))
+            for term, found in self.related.items()
+        }
 
     def related_terms(self, term: str) -> frozenset[str]:
         """The term and every term that shares a privacy-vocabulary group with it."""
         return self.related.get(term) or frozenset((term,))
+
+    def related_stems(self, term: str) -> frozenset[str]:
+        """The stems of `related_terms(term)`, a phrase term's words each on its own."""
+        return self._related_stems.get(term) or frozenset(term.split("_"))
 
     def _unelided(self, word: str) -> str:
         if self.elisions and "'" in word:

@@ -132,25 +132,18 @@ class Snippet:
         self.highlights = highlights
 
 
-def _stems_of(terms: frozenset[str]) -> frozenset[str]:
-    return frozenset(part for term in terms for part in term.split("_"))
-
-
 @dataclass(slots=True, init=False, unsafe_hash=True)
 class SnippetQuery:
     """A question's terms as snippets need them, worked out once per answer."""
 
-    related: tuple[tuple[QueryTerm, frozenset[str]], ...]
+    terms: tuple[QueryTerm, ...]
     wanted: frozenset[str]
     synonym_weight: float
 
     def __init__(
-        self,
-        related: tuple[tuple[QueryTerm, frozenset[str]], ...],
-        wanted: frozenset[str],
-        synonym_weight: float,
+        self, terms: tuple[QueryTerm, ...], wanted: frozenset[str], synonym_weight: float
     ) -> None:
-        self.related = related
+        self.terms = terms
         self.wanted = wanted
         self.synonym_weight = synonym_weight
 
@@ -158,10 +151,10 @@ class SnippetQuery:
 def prepare_query(
     terms: list[QueryTerm], analyzer: Analyzer, synonym_weight: float
 ) -> SnippetQuery:
-    """Each term with its privacy-vocabulary relatives, and every stem worth marking."""
-    related = tuple((t, analyzer.related_terms(t.term)) for t in terms)
-    wanted = _stems_of(frozenset(term for _, group in related for term in group))
-    return SnippetQuery(related, wanted, synonym_weight)
+    """The question's terms, and every stem worth marking: theirs and their relatives'."""
+    none: frozenset[str] = frozenset()
+    wanted = none.union(*[analyzer.related_stems(t.term) for t in terms])
+    return SnippetQuery(tuple(terms), wanted, synonym_weight)
 
 
 def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
@@ -172,7 +165,7 @@ def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
     having = sentences.having
     relatives = sentences.relatives
     scores: dict[int, float] = {}
-    for term, _ in query.related:
+    for term in query.terms:
         weight = term.weight
         for i in having.get(term.term, ()):
             scores[i] = scores.get(i, 0.0) + weight
