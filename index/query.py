@@ -3,7 +3,7 @@ document's words, phrases joined, each term weighted by its idf here) and what i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,8 +93,8 @@ class QueryReader:
 
     analyzer: Analyzer
     speller: Speller
-    terms: Mapping[str, Term]
-    lexicon: Collection[str]  # words of privacy: weighed in full even where the policy lacks them
+    terms: dict[str, Term]
+    lexicon: frozenset[str]  # words of privacy: weighed in full even where the policy lacks them
     unknown_idf: float  # the idf of a term no section has
     filler_weight: float  # the share of it a word neither the policy nor privacy knows gets
 

@@ -146,7 +146,7 @@ class Ranker:
     ) -> Ranking:
         """Sections sharing a term with the question, by BM25 score; ties keep document order.
         With `limit`, the best `limit` only, and then the hit of section `keep` (the contact
-        section the assistant may add) if it is a hit further down.
+        section the assistant may add, one of `sections` itself) if it is a hit further down.
         `topics_of` names further practices the question is about, from the stems of its words
         (the assistant's intents: a visitor who wants to delete their data asks about rights),
         each with the stems that said so ("complain"): the sections most about that practice
@@ -195,7 +195,7 @@ class Ranker:
             )
             found = rank_by_practice(self.sections, topical_vector, None)
             if limit is not None:
-                found = found[:limit] + [h for h in found[limit:] if h.section == keep][:1]
+                found = found[:limit] + [h for h in found[limit:] if h.section is keep][:1]
             return _ranking(read, found)
         # The sums below run in the order numpy's did (term by term, row by row), over the
         # non-zero entries only: the same floats, bit for bit.
@@ -281,7 +281,7 @@ class Ranker:
             kept = [i for _, i in sorted(ordered)[:limit]]
             if keep is not None:
                 at = keep.position
-                if at < n and self.sections[at] == keep and at in candidates and at not in kept:
+                if at < n and self.sections[at] is keep and at in candidates and at not in kept:
                     kept.append(at)
         else:
             kept = [i for _, i in sorted(ordered)]

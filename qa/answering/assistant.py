@@ -299,15 +299,15 @@ class Assistant:
         if contact is None:
             return hits[:top_k]
         shown = hits[:top_k]
-        if any(h.section == contact for h in shown):
+        if any(h.section is contact for h in shown):
             return shown
-        found = next((h for h in hits if h.section == contact), None)
+        found = next((h for h in hits if h.section is contact), None)
         card = found or Hit(contact, 0.0, 0.0, frozenset())
         return [*shown[: top_k - 1], card]
 
     @staticmethod
     def _is_card(hit: Hit, contact: Section | None) -> bool:
-        return contact is not None and hit.section == contact and not hit.matched
+        return contact is not None and hit.section is contact and not hit.matched
 
     def _on_topic(self, ranking: Ranking, intents: Intents) -> bool:
         """Whether a question is about the policy at all: it asks about a practice, wants to act

@@ -90,12 +90,18 @@ class IntentDetector:
 
     @staticmethod
     def _found_at(cue: tuple[str, ...], stems: list[str], start: int) -> bool:
+        # Each next word of the cue, first found within MAX_GAP words of the last (searched in
+        # place: slicing out each window costs more than the search).
         at = start
-        for word in cue[1:]:
-            window = stems[at + 1 : at + 2 + MAX_GAP]
-            if word not in window:
+        for c in range(1, len(cue)):
+            word = cue[c]
+            end = min(len(stems), at + 2 + MAX_GAP)
+            k = at + 1
+            while k < end and stems[k] != word:
+                k += 1
+            if k >= end:
                 return False
-            at = at + 1 + window.index(word)
+            at = k
         return True
 
     def _matches(
