@@ -3,7 +3,7 @@ once at start-up), and a section of it as an answer shows it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from index.policy import Policy
@@ -33,7 +33,7 @@ def index_document(
     examples: Sequence[Sequence[str]],
     vocabulary: Iterable[str],
     lexicon: frozenset[str],
-    related: Mapping[str, frozenset[str]] | None = None,
+    related: dict[str, frozenset[str]] | None = None,
 ) -> IndexedDocument:
     """Rank, render and split into sentences one document (`examples` per section, in order;
     `related`: each term's privacy-vocabulary relatives, as the questions are read with them)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from html import escape
 
 from index.ranker import QueryTerm
@@ -47,36 +47,35 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class Sentences:
-    """A section's sentences; for each index term the sentences that have it, in order; and
-    for each term of the privacy vocabulary the sentences that have only a relative of it."""
+    """A section's sentences; for each index term the sentences that have it, in order; each
+    term's privacy-vocabulary relatives (`related`), and the sentences that have only a relative
+    of a term, kept for each vocabulary term a question has asked with."""
 
     items: tuple[Sentence, ...]
     having: dict[str, tuple[int, ...]]
-    relatives: dict[str, tuple[int, ...]]
+    related: dict[str, frozenset[str]]
+    relatives: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
-
-def _relatives(
-    having: dict[str, list[int]], related: Mapping[str, frozenset[str]]
-) -> dict[str, tuple[int, ...]]:
-    # A term's relatives share a group with it, and sharing is mutual: the sentences with a
-    # relative of term t are found from each term the sentences have, through its relatives.
-    found: dict[str, set[int]] = {}
-    for term, where in having.items():
-        for relative in related.get(term, ()):
-            if relative != term:
-                found.setdefault(relative, set()).update(where)
-    return {
-        term: tuple(sorted(where.difference(having.get(term, ()))))
-        for term, where in found.items()
-        if not where.issubset(having.get(term, ()))
-    }
+    def relatives_of(self, term: str) -> tuple[int, ...]:
+        """The sentences that have a relative of `term` and not the term itself. Worked out on
+        the term's first question and kept: at most one entry per term of the vocabulary."""
+        found = self.relatives.get(term)
+        if found is None:
+            group = self.related.get(term)
+            if group is None:
+                return ()
+            others = {i for g in group if g != term for i in self.having.get(g, ())}
+            others.difference_update(self.having.get(term, ()))
+            found = tuple(sorted(others))
+            self.relatives[term] = found  # the same tuple whichever thread stores it first
+        return found
 
 
 def prepare_sentences(
     sentences: list[str],
     analyzer: Analyzer,
     terms_of: Sequence[list[str]] | None = None,
-    related: Mapping[str, frozenset[str]] | None = None,
+    related: dict[str, frozenset[str]] | None = None,
 ) -> Sentences:
     """Analyse a section's sentences once, when the assistant is built (`terms_of`: each
     sentence's `analyzer.terms`, when the ranker has them already; `related`: the relatives
@@ -114,8 +113,11 @@ def prepare_sentences(
                 frozenset(stem for _, _, stem in words),
             )
         )
-    relatives = _relatives(having, analyzer.related if related is None else related)
-    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()}, relatives)
+    return Sentences(
+        tuple(prepared),
+        {t: tuple(found) for t, found in having.items()},
+        analyzer.related if related is None else related,
+    )
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -163,13 +165,12 @@ def _scores(sentences: Sentences, query: SnippetQuery) -> dict[int, float]:
     sentence has only a relative; summed term by term, so each float is what adding over
     every sentence would give."""
     having = sentences.having
-    relatives = sentences.relatives
     scores: dict[int, float] = {}
     for term in query.terms:
         weight = term.weight
         for i in having.get(term.term, ()):
             scores[i] = scores.get(i, 0.0) + weight
-        others = relatives.get(term.term)
+        others = sentences.relatives_of(term.term)
         if others:
             related = query.synonym_weight * weight
             for i in others:
