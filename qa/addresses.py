@@ -13,9 +13,12 @@ MAX_HEADER = 200
 
 # Deliberately plain: one @, no spaces, quotes, angle brackets or commas, so an address can never
 # carry a second recipient or a display name of its own.
-# The local part is ASCII (RFC 5322 atext and dots): a mail to any other needs SMTPUTF8, which
-# the mail we build does not use, so such an address is refused here rather than failing later.
-_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+# The local part is an RFC 5322 dot-atom of ASCII atext: a mail to any other needs SMTPUTF8,
+# which the mail we build does not use, and a dot at either end or two together (".ana", "a..b")
+# is refused by the mail's own To header, so such an address is refused here, naming the field,
+# rather than failing when its mail is built.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
 _DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 _ADDRESS = re.compile(rf"^{_LOCAL}@{_DOMAIN}$")
 # The same address as a JSON Schema pattern, for the API's documentation, with spaces allowed

@@ -50,6 +50,10 @@ def test_a_line_break_in_any_header_value_is_refused(field: str, breaker: str) -
         "ana@exa mple.com",
         "ana@-example.com",
         "a" * 250 + "@example.com",
+        # Not a dot-atom: the To header of the mail would refuse them (found by the fuzzer).
+        ".ana@example.com",
+        "ana.@example.com",
+        "an..a@example.com",
     ],
 )
 def test_addresses_must_be_one_plain_address(address: str) -> None:
@@ -60,6 +64,14 @@ def test_addresses_must_be_one_plain_address(address: str) -> None:
 def test_plain_addresses_pass() -> None:
     for address in ("ana@example.com", "ana.lima+privacy@mail.example.co.uk", "x@localhost"):
         assert check_address(address, "email") == address
+
+
+@pytest.mark.parametrize(
+    "address", ["a.b.c@example.com", "o'neil@example.com", "{ana}~!#$%&*=?^`|@example.com"]
+)
+def test_every_address_passed_makes_a_mail(address: str) -> None:
+    raw = _build(to=check_address(address, "email"))
+    assert message_from_bytes(raw, policy=policy.default)["To"].addresses[0].addr_spec == address
 
 
 def test_message_has_the_given_headers_and_a_non_ascii_name_is_encoded() -> None:
