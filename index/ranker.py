@@ -59,6 +59,7 @@ class Ranker:
         self._practice = np.zeros((len(self.practices.names), n))
         self._practice_rows: list[tuple[tuple[int, float], ...]] = []
         self._practice_lists: list[list[float]] = self._practice.tolist()
+        self._covered_list: list[bool] = self._covered.tolist()
         self._unit_section: list[int] = []
         self._sparse: dict[str, Sparse] = {}
         self._titled = np.zeros((len(self.practices.names), n), dtype=bool)
@@ -83,6 +84,7 @@ class Ranker:
         )
         self._practice_rows = [nonzero(row) for row in self._practice]
         self._practice_lists = self._practice.tolist()
+        self._covered_list = self._covered.tolist()
         words = [w for s in sections for w in word_texts(" ".join(s.path) + " " + s.markdown)]
         extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
         self.speller = Speller(
@@ -171,7 +173,7 @@ class Ranker:
         uncovered = tuple(
             names[i]
             for i in sorted(asked | mentioned)
-            if not self._covered[i] and names[i] not in self.practices.optional
+            if not self._covered_list[i] and names[i] not in self.practices.optional
         )
         uncovered_asked = tuple(names[i] for i in sorted(asked) if names[i] in uncovered)
         named = tuple(names[i] for i in topics)
@@ -249,24 +251,32 @@ class Ranker:
                 if v:
                     scores[i] += w * v
         total_idf = sum(t.weight for t in terms) or 1.0
-        presence: dict[str, dict[int, float]] = {
-            query_term.term: dict(entry.presence) for query_term, entry in sparse
+        # Each term's (section, presence) pairs, every presence above zero.
+        presence: dict[str, tuple[tuple[int, float], ...]] = {
+            query_term.term: entry.presence for query_term, entry in sparse
         }
         for term, strength in said.items():
             own = presence.get(term.term)
             evidence = {i: v for i, v in enumerate(strength) if v}
             if own is None:
-                presence[term.term] = evidence
+                presence[term.term] = tuple(evidence.items())
             else:
-                presence[term.term] = {
-                    i: max(own.get(i, 0.0), evidence.get(i, 0.0)) for i in own.keys() | evidence
-                }
+                mine = dict(own)
+                presence[term.term] = tuple(
+                    (i, max(mine.get(i, 0.0), evidence.get(i, 0.0))) for i in mine.keys() | evidence
+                )
         weights = {t.term: t.weight for t in terms}
         covered: dict[int, float] = {}
-        for name, p in presence.items():
+        matched_in: dict[int, list[str]] = {}  # the terms each section has
+        for name, pairs in presence.items():
             w = weights[name]
-            for i, v in p.items():
+            for i, v in pairs:
                 covered[i] = covered.get(i, 0.0) + w * v
+                has = matched_in.get(i)
+                if has is None:
+                    matched_in[i] = [name]
+                else:
+                    has.append(name)
         candidates = [
             i
             for i, c in covered.items()
@@ -287,12 +297,11 @@ class Ranker:
             kept = [i for _, i in sorted(ordered)]
         hits = []
         for i in kept:
-            matched = frozenset([name for name, p in presence.items() if p.get(i, 0.0) > 0.0])
             hit = Hit(
                 self.sections[i],
                 scores[i],
                 covered[i] / total_idf,
-                matched,
+                frozenset(matched_in[i]),
                 self._matched_example(i, per_sentence, best_sentence[i]),
             )
             hits.append(hit)
