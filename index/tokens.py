@@ -58,9 +58,9 @@ _SHORT_TEXT = 600  # a question: its words are split once however many parts ask
 
 def split_words(text: str) -> list[Word]:
     """The words of `text`, normalised, with their offsets into `text` itself; "US" and "U.S."
-    written in capitals are read as the word `usa`."""
-    if len(text) <= _SHORT_TEXT:
-        return list(_split_short(text))
+    written in capitals are read as the word `usa`. Not kept: only texts shown with highlights
+    need the offsets, each split once while a policy is indexed (a question's words come from
+    `word_texts`)."""
     return _split(text)
 
 
@@ -84,11 +84,6 @@ def _texts(text: str) -> list[str]:
         # so the words of the lowered text are the normalised words: one C call for them all.
         return _WORD.findall(text.lower())
     return [w.text for w in split_words(text)]
-
-
-@lru_cache(maxsize=4096)
-def _split_short(text: str) -> tuple[Word, ...]:
-    return tuple(_split(text))
 
 
 def _split(text: str) -> list[Word]:
