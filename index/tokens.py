@@ -196,7 +196,9 @@ class Analyzer:
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
-        return [self.stem(w) for w in word_texts(text) if not self.is_stopword(w)]
+        # Not through word_texts' cache: these are a policy's texts, each analysed once while it
+        # is indexed, and would only push the last questions out of it.
+        return [self.stem(w) for w in _texts(text) if not self.is_stopword(w)]
 
     def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
         """`stems` followed by one term for each known phrase found in them; with `replace`,
