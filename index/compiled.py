@@ -17,8 +17,9 @@ Writing for the compiler, in the modules it compiles (each rule measured on answ
   keeps it hashable as `frozen` did): the __init__ dataclasses generates is interpreted Python,
   ten times a compiled one (answer(): 90 us to 65 us). Its fields are not reassigned, by
   convention, where `frozen` used to forbid it.
-- No closures or numpy calls per question: a nested function is an object made per call, and
-  numpy is reached through the interpreter; plain lists of floats add up the same.
+- No closures or numpy calls on a question's usual path (numpy stays for the rare question with
+  no term the policy knows): a nested function is an object made per call, and numpy is
+  reached through the interpreter; plain lists of floats add up the same.
 
 PRIVACY_QA_COMPILED is read here, at import, before any setting is: it is a switch of the build,
 not a setting of the service (the answers are the same either way).
@@ -36,6 +37,7 @@ import sysconfig
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "compiled"
@@ -67,18 +69,26 @@ def configured(root: Path = ROOT) -> list[str]:
     return modules
 
 
-def fresh(build: Path = BUILD, root: Path = ROOT) -> dict[str, str] | None:
-    """The manifest's modules, when the build in `build` is of the sources as they are now."""
+def _fresh_manifest(build: Path, root: Path) -> dict[str, Any] | None:
+    """The manifest of the build in `build`, when it is of the sources as they are now."""
     try:
-        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-        modules: dict[str, str] = manifest["modules"]
+        manifest: dict[str, Any] = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
         if manifest["tag"] != _tag() or not (build / manifest["library"]).is_file():
             return None
-        for module, digest in modules.items():
+        for module, digest in manifest["modules"].items():
             if _digest(source_of(module, root)) != digest:
                 return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    return manifest
+
+
+def fresh(build: Path = BUILD, root: Path = ROOT) -> dict[str, str] | None:
+    """The manifest's modules, when the build in `build` is of the sources as they are now."""
+    manifest = _fresh_manifest(build, root)
+    if manifest is None:
+        return None
+    modules: dict[str, str] = manifest["modules"]
     return modules
 
 
@@ -87,10 +97,9 @@ def active() -> frozenset[str]:
     """The modules that load from the build in this process (none when it is stale or off)."""
     if os.environ.get(SWITCH, "").strip().lower() in {"0", "off", "false", "no"}:
         return frozenset()
-    modules = fresh()
-    if not modules:
+    manifest = _fresh_manifest(BUILD, ROOT)  # read once: a rebuild may swap the folder
+    if manifest is None or not manifest["modules"]:
         return frozenset()
-    manifest = json.loads((BUILD / MANIFEST).read_text(encoding="utf-8"))
     # The shims import the shared library by its top-level name: load it from the build
     # folder by path, so that nothing is added to sys.path.
     if LIBRARY not in sys.modules:
@@ -100,7 +109,7 @@ def active() -> frozenset[str]:
         library = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(library)
         sys.modules[LIBRARY] = library
-    return frozenset(modules)
+    return frozenset(manifest["modules"])
 
 
 def use_compiled(package: str, path: list[str]) -> None:
