@@ -210,20 +210,20 @@ def practice_table(
     document, scaled so that the section most about the practice scores k1 + 1."""
     p = params
     cues = practices
-    found_in_body = [cues.cue_counts(b) for b in body]
-    found_in_head = [cues.cue_counts(h) for h in heads]
+    found_in_body = cues.cue_matrix(body)  # sections x cues
+    found_in_head = cues.cue_matrix(heads)
     by_practice = cues.membership()
     # A practice a policy speaks of, rather than touches in passing ("how we use, retain
     # and protect your information" is not a word on how long data is kept): named in a
     # heading, or with MIN_CUES cues in one section. The core practices' cues are common
     # words (retain, storage, access); a topic that many policies leave out (selling data,
     # children, a merger) has cues specific enough that one mention is the answer.
-    in_head = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0)
-    in_body = by_practice @ np.array(found_in_body, dtype=np.float64).T
+    in_head = by_practice @ (found_in_head.T > 0)
+    in_body = by_practice @ found_in_body.T
     needed = np.array([MIN_CUES if n in cues.core else 1 for n in cues.names])
     covered = (in_head > 0) | (in_body >= needed[:, None])
-    titled = by_practice @ (np.array(found_in_head, dtype=np.float64).T > 0) > 0
-    counts = np.add(found_in_body, p.heading_weight * np.array(found_in_head)).T
+    titled = by_practice @ (found_in_head.T > 0) > 0
+    counts = (found_in_body + p.heading_weight * found_in_head).T
     lengths = np.array(
         [len(b) + p.heading_weight * len(h) for b, h in zip(body, heads, strict=True)]
     )

@@ -102,14 +102,22 @@ class Practices:
         member[self.cue_practice, np.arange(len(self.cue_practice))] = 1.0
         return member
 
-    def cue_counts(self, stems: list[str]) -> list[int]:
-        """How often each cue occurs in `stems`, by cue index (see `cue_practice`)."""
-        found = [0] * len(self.cue_practice)
-        for i, stem in enumerate(stems):
-            for entry in self._by_first.get(stem, ()):
-                if _stands_at(stems, i, entry[0]):
-                    found[self._cue_ids[entry]] += 1
-        return found
+    def cue_matrix(self, texts: list[list[str]]) -> NDArray[np.float64]:
+        """How often each cue occurs in each of `texts` (each the stems of a text's words, see
+        `stem_words`): a texts x cues matrix, cues by index (see `cue_practice`). Counted as
+        positions and made into the matrix in one call: a policy has hundreds of cues and
+        finds few of them in each section."""
+        cells: list[int] = []
+        width = len(self.cue_practice)
+        for row, stems in enumerate(texts):
+            for i, stem in enumerate(stems):
+                for entry in self._by_first.get(stem, ()):
+                    if _stands_at(stems, i, entry[0]):
+                        cells.append(row * width + self._cue_ids[entry])
+        counts = np.bincount(cells, minlength=len(texts) * width) if cells else None
+        if counts is None:
+            return np.zeros((len(texts), width))
+        return counts.reshape(len(texts), width).astype(np.float64)
 
 
 def _stands_at(stems: list[str], at: int, cue: tuple[str, ...]) -> bool:
