@@ -48,7 +48,8 @@ CELL_SEPARATOR = " | "
 
 def split_attributes(text: str) -> tuple[str, str | None]:
     """A heading's text without a trailing `{#id .class}`, and the id it names (or None)."""
-    found = ATTRIBUTES.search(text)
+    # Searched for only where it can be: the search tries every position of a long text.
+    found = ATTRIBUTES.search(text) if "{" in text else None
     if found is None or found.start() == 0:
         return text, None
     named = _ID.search(found.group("attrs"))
@@ -172,6 +173,11 @@ def visible_text(html: str) -> list[str]:
 
 def inline_text(children: Sequence[Token] | None) -> str:
     """The words of one inline run (a paragraph, cell or heading), without markup."""
+    if not any(child.type == "html_inline" for child in children or ()):
+        # No tags: the HTML below would be the text escaped, and its visible text that text
+        # unescaped again, so the words are the text's own (the same string, without the
+        # HTML parser, which costs more than parsing the Markdown).
+        return " ".join("".join(_words_of(children or ())).split())
     parts: list[str] = []
     for child in children or ():
         if child.type in ("text", "code_inline"):
@@ -185,6 +191,16 @@ def inline_text(children: Sequence[Token] | None) -> str:
     # Text and tags together are one small HTML document: the tags go, entities are decoded
     # once, and what sits in an inline <script> or <style> is left out as a browser would.
     return " ".join(visible_text("".join(parts)))
+
+
+def _words_of(children: Sequence[Token]) -> list[str]:
+    parts = []
+    for child in children:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return parts
 
 
 def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:

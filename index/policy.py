@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.errors import PolicyError
 from index.metadata import language_of, last_updated, parse_date, split_front_matter, text_of
-from index.sections import Section, heading_text, slugify, split_sections, title_heading
+from index.sections import Section, heading_text, outline, slugify, split_sections
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,14 +54,15 @@ class Policy:
 def read_policy(text: str, name: str, source: str = "<text>") -> Policy:
     """Parse a policy from its text; raise PolicyError naming `source` if it is unusable."""
     meta, body = split_front_matter(text, source)
-    title = text_of(meta.get("title")) or title_heading(body) or _title_of_name(name)
+    layout = outline(body)
+    title = text_of(meta.get("title")) or layout.title_text or _title_of_name(name)
     authors_value = meta.get("authors") or meta.get("author") or []
     authors = (
         tuple(str(a) for a in authors_value)
         if isinstance(authors_value, list)
         else (str(authors_value),)
     )
-    sections = split_sections(body, name, title)
+    sections = split_sections(body, name, title, layout)
     if not any(s.level >= 1 for s in sections):
         raise PolicyError(
             f"{source}: the document has no sections; start each section with a '## ' heading "

@@ -110,8 +110,23 @@ def _headings(body: str) -> list[_Heading]:
     return found
 
 
-def _outline(body: str) -> tuple[list[_Heading], list[_Heading], _Heading | None]:
-    """Every heading, the ones that start a section, and the lone `#` title (if any).
+@dataclass(frozen=True)
+class Outline:
+    """Where a document's sections start: every heading, the ones that start a section, and the
+    lone `#` title (if any); read once, for the title and the sections alike."""
+
+    headings: list[_Heading]
+    bounds: list[_Heading]
+    title: _Heading | None
+
+    @property
+    def title_text(self) -> str | None:
+        """The text of a lone `#` heading that opens the document, when it is no section."""
+        return self.title.text if self.title else None
+
+
+def outline(body: str) -> Outline:
+    """The document's outline.
 
     Sections start at the shallowest heading level that divides the document in two or more
     places (else at the shallowest there is), and at any shallower heading. A `#` that opens
@@ -120,7 +135,7 @@ def _outline(body: str) -> tuple[list[_Heading], list[_Heading], _Heading | None
     headings = _headings(body)
     counts = Counter(h.level for h in headings if h.top)
     if not counts:
-        return headings, [], None
+        return Outline(headings, [], None)
     first = headings[0]
     title = None
     if first.top and first.level == 1 and counts[1] == 1 and len(counts) > 1:
@@ -128,7 +143,7 @@ def _outline(body: str) -> tuple[list[_Heading], list[_Heading], _Heading | None
         del counts[1]
     level = min((lv for lv, n in counts.items() if n >= 2), default=min(counts))
     bounds = [h for h in headings if h.top and h.level <= level and h is not title]
-    return headings, _split_long(body, headings, bounds), title
+    return Outline(headings, _split_long(body, headings, bounds), title)
 
 
 MAX_SECTION_WORDS = 400  # a longer section with headings inside is split at them
@@ -154,7 +169,9 @@ def _split_long(body: str, headings: list[_Heading], bounds: list[_Heading]) -> 
         bounds = sorted([*bounds, *added], key=lambda h: h.start)
 
 
-def split_sections(body: str, document: str, title: str) -> tuple[Section, ...]:
+def split_sections(
+    body: str, document: str, title: str, layout: Outline | None = None
+) -> tuple[Section, ...]:
     """Split Markdown at the shallowest heading level that divides it in two or more places;
     deeper headings stay inside their section, text before the first heading is the preamble.
 
@@ -162,9 +179,11 @@ def split_sections(body: str, document: str, title: str) -> tuple[Section, ...]:
     if it has text, and heads the path of the sections under it. A heading with no text before
     the next one is merged into the next section, which keeps it in its path, so no section is
     ever empty. A lone `#` heading above the split level is the title, not a section.
+    `layout` is the body's outline, when the caller has read it already (for its title).
     """
     lines = body.split("\n")
-    headings, bounds, title_heading = _outline(body)
+    layout = layout or outline(body)
+    headings, bounds, title_heading = layout.headings, layout.bounds, layout.title
 
     def text_between(start: int, stop: int) -> str:
         return "\n".join(lines[start:stop]).strip("\n")
@@ -222,9 +241,3 @@ def split_sections(body: str, document: str, title: str) -> tuple[Section, ...]:
             )
         )
     return tuple(sections)
-
-
-def title_heading(body: str) -> str | None:
-    """The text of a lone `#` heading that opens the document, when it is no section."""
-    title = _outline(body)[2]
-    return title.text if title else None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from markdown_it import MarkdownIt
 
 from index.library import Library, load_library
-from index.passages import plain_blocks, section_sentences
+from index.passages import inline_text, plain_blocks, section_sentences, visible_text
 from index.policy import Policy, PolicyError, parse_date, read_policy
 from qa.answering.assistant import Assistant
 from qa.answering.evaluation import run_eval
@@ -267,6 +269,32 @@ def test_inline_html_tags_are_not_words_but_the_markdown_keeps_them() -> None:
     ]
     assert plain_blocks(section.markdown) == ["We never sell data."]
     assert section.markdown == "We <em class='x'>never</em> sell data."
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "Tom &amp; Jerry, &lt;b&gt; and &#60;i&#62; &copy; &amp",
+        r"Escaped \<b\> and \&amp; and a & alone, a &lt without its semicolon",
+        "`<script>alert(1)</script>` in code, and `a && b`",
+        "An image ![a <b> & c](x.png) and *emphasis* and **more**",
+        "Line one  \nline two\nline three \u00a0 with a no-break space",
+        "Data &#0; &#x110000; &unknown; &ampx; ;&;",
+        "A [link to &lt;it&gt;](https://example.com) and <https://example.com/?a=1&b=2>",
+    ],
+)
+def test_text_without_tags_reads_as_the_html_parser_would_read_it(markdown: str) -> None:
+    # inline_text reads a run with no raw HTML in it without the HTML parser: its words must be
+    # what the parser makes of the run escaped, character for character.
+    inline = next(t for t in MarkdownIt("commonmark").parse(markdown) if t.type == "inline")
+    children = inline.children or []
+    assert all(child.type != "html_inline" for child in children)
+    escaped = "".join(
+        escape(c.content, quote=False) if c.type in ("text", "code_inline", "image") else " "
+        for c in children
+        if c.type in ("text", "code_inline", "image", "softbreak", "hardbreak")
+    )
+    assert inline_text(children) == " ".join(visible_text(escaped))
 
 
 def test_a_question_about_a_cookie_in_an_html_table_finds_its_row() -> None:
