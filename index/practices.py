@@ -132,6 +132,14 @@ BOUNDARY = "|"  # never a stem: stands between words that punctuation separates
 _CLAUSE = re.compile(r"[,;()\[\]!?]|[.:]\s")
 
 
+def parted(text: str, end: int, start: int) -> bool:
+    """Whether a comma, a bracket or the end of a sentence stands in `text` between a word that
+    ends at `end` and the next, which starts at `start`."""
+    if start == end + 1 and text[end] == " ":
+        return False  # the commonest gap holds no punctuation
+    return _CLAUSE.search(text, end, start) is not None
+
+
 def stem_words(analyzer: Analyzer, text: str) -> list[str]:
     """The stems of all the words of `text`, stopwords included, in order, with a `BOUNDARY`
     where a comma, a bracket or the end of a sentence parts two words: a cue is a phrase, and
@@ -139,7 +147,7 @@ def stem_words(analyzer: Analyzer, text: str) -> list[str]:
     stems: list[str] = []
     end = 0
     for word in split_words(text):
-        if stems and _CLAUSE.search(text, end, word.start):
+        if stems and parted(text, end, word.start):
             stems.append(BOUNDARY)
         stems.append(analyzer.stem(word.text))
         end = word.end

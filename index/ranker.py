@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from index.analysis import analyse_section
 from index.bm25 import Params, Sparse, Term, idf, nonzero, practice_table, term_table
-from index.passages import section_sentences
 from index.policy import Section
 from index.practices import Practices, default_practices, stem_words
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
@@ -42,10 +42,11 @@ class Ranker:
         self.analyzer = analyzer
         self.params = params
         self.practices = practices or default_practices()
-        self.sentences = [section_sentences(s.markdown) for s in sections]
-        # Each sentence's terms, for its section's best sentence and for the snippets.
-        self.sentence_terms = [[analyzer.terms(x) for x in ss] for ss in self.sentences]
-        body = [analyzer.terms(" ".join(ss)) for ss in self.sentences]
+        # Each section's sentences split and stemmed once, for its section's best sentence,
+        # the practices and (read by the caller) the snippets.
+        self.analysis = [analyse_section(s.markdown, analyzer) for s in sections]
+        sentence_terms = [[x.terms for x in a.sentences] for a in self.analysis]
+        body = [a.terms for a in self.analysis]
         # The preamble's heading is the document's title ("Privacy Policy"): words every
         # question about the policy shares, so they are not made heading words of it.
         heads = [analyzer.terms(" ".join(s.path)) if s.level > 0 else [] for s in sections]
@@ -67,14 +68,14 @@ class Ranker:
             self.speller = Speller(())
             self._reader = self._reader_with(self.speller)
             return
-        table = term_table(body, heads, self.sentence_terms, self.examples, analyzer, params)
+        table = term_table(body, heads, sentence_terms, self.examples, analyzer, params)
         self._terms = table.terms
         self._unit_section = table.unit_section
         self._example_at = table.example_at
         practice = practice_table(
             self.practices,
             params,
-            [stem_words(analyzer, " ".join(ss)) for ss in self.sentences],
+            [a.stems for a in self.analysis],
             [stem_words(analyzer, " ".join(s.path)) for s in sections],
         )
         self._practice, self._covered, self._titled = (

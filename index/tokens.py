@@ -78,8 +78,30 @@ def _texts_short(text: str) -> tuple[str, ...]:
     return tuple(_texts(text))
 
 
+def names_country(text: str) -> bool:
+    """Whether "US", "USA" or "U.S." in capitals stands in `text` (read as the word `usa`
+    unless shouted, which depends on the words around it)."""
+    return "U" in text and _COUNTRY.search(text) is not None
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The words of `text` as `split_words` gives them, as (start, end, normalised word)."""
+    if text.isascii() and not names_country(text):
+        # As in _texts. Between two words stands no word character, so each word is found
+        # where the last one ended or after.
+        found = []
+        lowered = text.lower()
+        at = 0
+        for word in _WORD.findall(lowered):
+            start = lowered.index(word, at)
+            at = start + len(word)
+            found.append((start, at, word))
+        return found
+    return [(w.start, w.end, w.text) for w in _split(text)]
+
+
 def _texts(text: str) -> list[str]:
-    if text.isascii() and ("U" not in text or not _COUNTRY.search(text)):
+    if text.isascii() and not names_country(text):
         # NFKC leaves ASCII as it is and case folding it is lowering it, letter for letter,
         # so the words of the lowered text are the normalised words: one C call for them all.
         return _WORD.findall(text.lower())

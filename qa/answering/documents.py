@@ -43,10 +43,10 @@ def index_document(
         ranker,
         {s.id: render_markdown(s.markdown, s.subheadings) for s in policy.sections},
         {
-            s.id: prepare_sentences(sentences, ranker.analyzer, terms, related)
-            for s, sentences, terms in zip(
-                policy.sections, ranker.sentences, ranker.sentence_terms, strict=True
+            s.id: prepare_sentences(
+                analysis.sentences, ranker.analyzer.related if related is None else related
             )
+            for s, analysis in zip(policy.sections, ranker.analysis, strict=True)
         },
     )
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from index.analysis import SentenceAnalysis
 from index.ranker import QueryTerm
-from index.tokens import Analyzer, split_words
+from index.tokens import Analyzer
 from qa.answering.answers import Highlight
 
 MAX_SNIPPET = 320
@@ -72,22 +73,16 @@ class Sentences:
 
 
 def prepare_sentences(
-    sentences: list[str],
-    analyzer: Analyzer,
-    terms_of: Sequence[list[str]] | None = None,
-    related: dict[str, frozenset[str]] | None = None,
+    sentences: Sequence[SentenceAnalysis], related: dict[str, frozenset[str]]
 ) -> Sentences:
-    """Analyse a section's sentences once, when the assistant is built (`terms_of`: each
-    sentence's `analyzer.terms`, when the ranker has them already; `related`: the relatives
-    of each term a question's terms are read with, `analyzer.related` if not given)."""
+    """A section's sentences, as the ranker analysed them when the assistant was built, made
+    ready for snippets (`related`: the relatives of each term a question's terms are read
+    with)."""
     prepared = []
     having: dict[str, list[int]] = {}
-    for n, text in enumerate(sentences):
-        words = tuple(
-            (w.start, w.end, analyzer.stem(w.text))
-            for w in split_words(text)
-            if not analyzer.is_stopword(w.text)
-        )
+    for n, sentence in enumerate(sentences):
+        text = sentence.text
+        words = sentence.words
         html = escape(text)
         if len(html) == len(text):
             marks = [(start, end) for start, end, _ in words]  # escaping changed nothing
@@ -100,7 +95,7 @@ def prepare_sentences(
                 at += len(escape(text[start:end]))
                 marks.append((begin, at))
                 done = end
-        terms = frozenset(analyzer.terms(text) if terms_of is None else terms_of[n])
+        terms = frozenset(sentence.terms)
         for term in terms:
             having.setdefault(term, []).append(n)
         prepared.append(
@@ -113,11 +108,7 @@ def prepare_sentences(
                 frozenset(stem for _, _, stem in words),
             )
         )
-    return Sentences(
-        tuple(prepared),
-        {t: tuple(found) for t, found in having.items()},
-        analyzer.related if related is None else related,
-    )
+    return Sentences(tuple(prepared), {t: tuple(found) for t, found in having.items()}, related)
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)

@@ -1,0 +1,66 @@
+"""One analysis pass per sentence: what it derives must be what each reader would read itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _pytest.mark import ParameterSet
+
+from index.analysis import analyse_section
+from index.passages import section_sentences
+from index.policy import load_policy, read_policy
+from index.practices import stem_words
+from index.tokens import default_analyzer, split_words
+from qa.settings import bundled_policy
+
+ANALYZER = default_analyzer()
+DATA = Path(__file__).parents[1] / "data"
+POLICIES = [bundled_policy(), *sorted((DATA / "real").glob("*-*.md")), DATA / "unsafe-policy.md"]
+
+# Sentences that part or join words in the ways the shortcuts must get right.
+TRICKY = [
+    "Contact US. US residents may opt out. We are based in the U.S.",
+    "CONTACT US\n\nWrite to US law enforcement only when required.",
+    "We share data (with partners), and; [never] sell it! Why? Because: no.",
+    "- Email address\n- Phone number\n- Postal address",
+    "Users’ data and the users' choices. L'utilisation des données personnelles.",
+    "Données — traitées à Zürich. ＤＡＴＡ in full width, ﬁles with a ligature.",
+    "---\n\n* * *\n\n1. \n\nText after rules. And more.",
+    "Service. Providers get it: service providers, e.g. hosts, i.e. clouds.",
+    "We keep logs for 30 days.We then delete them.  Two  spaces  here.",
+    "<p>HTML <b>block</b></p>\n\nA | table\n--|--\nrow | cell",
+]
+
+
+def _sections() -> list[ParameterSet]:
+    found = [
+        pytest.param(s.markdown, id=f"{path.stem}#{s.id}")
+        for path in POLICIES
+        for s in load_policy(path).sections
+    ]
+    return found + [
+        pytest.param(s.markdown, id=f"tricky-{n}")
+        for n, text in enumerate(TRICKY)
+        for s in read_policy(f"## T\n{text}\n", "t").sections
+    ]
+
+
+@pytest.mark.parametrize("markdown", _sections())
+def test_a_section_analysed_once_reads_as_each_reader_reads_its_text(markdown: str) -> None:
+    analysis = analyse_section(markdown, ANALYZER)
+    sentences = section_sentences(markdown)
+    assert analysis.texts == sentences
+    whole = " ".join(sentences)
+    # The ranker's terms and the practices' stems of the whole text, as they read it.
+    assert analysis.terms == ANALYZER.terms(whole)
+    assert analysis.stems == stem_words(ANALYZER, whole)
+    for sentence, text in zip(analysis.sentences, sentences, strict=True):
+        assert sentence.terms == ANALYZER.terms(text)
+        assert sentence.stems == stem_words(ANALYZER, text)
+        # The snippets' words: offsets into the sentence and stems of its content words.
+        assert sentence.words == tuple(
+            (w.start, w.end, ANALYZER.stem(w.text))
+            for w in split_words(text)
+            if not ANALYZER.is_stopword(w.text)
+        )
