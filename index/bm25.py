@@ -72,13 +72,35 @@ def idf(n_docs: int, doc_freq: int) -> float:
     return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def term_scores(docs: list[list[str]], params: Params) -> dict[str, Vector]:
-    """rank-bm25 scores of every term over the sections, one vector per term, idf kept positive."""
+def term_scores(docs: list[list[str]], params: Params) -> tuple[list[str], Vector]:
+    """rank-bm25's scores of every term over the sections, idf kept positive: the terms, in the
+    order they first occur, and a terms x sections matrix of their scores.
+
+    rank-bm25 counts the terms and lengths; the scores are its `get_scores` formula for every
+    term at once, element for element the same floats as one call per term (a test holds
+    them equal), where a call per term costs a policy a few milliseconds."""
     if not any(docs):
-        return {}
+        return [], np.zeros((0, len(docs)))
     bm25 = BM25Okapi(docs, k1=params.k1, b=params.b)
     bm25.idf = {term: idf(bm25.corpus_size, len(f)) for term, f in doc_sets(docs).items()}
-    return {term: np.asarray(bm25.get_scores([term]), dtype=np.float64) for term in bm25.idf}
+    terms = list(bm25.idf)
+    row = {term: k for k, term in enumerate(terms)}
+    rows: list[int] = []
+    columns: list[int] = []
+    counts: list[int] = []
+    for column, frequencies in enumerate(bm25.doc_freqs):
+        for term, count in frequencies.items():
+            rows.append(row[term])
+            columns.append(column)
+            counts.append(count)
+    q_freq = np.zeros((len(terms), bm25.corpus_size), dtype=np.int64)
+    q_freq[rows, columns] = counts
+    doc_len = np.array(bm25.doc_len)
+    k1, b = bm25.k1, bm25.b
+    weights = np.array([bm25.idf[term] for term in terms])[:, None]
+    length_norm = k1 * (1 - b + b * doc_len / bm25.avgdl)
+    scores: Vector = weights * (q_freq * (k1 + 1) / (q_freq + length_norm))
+    return terms, scores
 
 
 def doc_sets(docs: list[list[str]]) -> dict[str, set[int]]:
@@ -117,7 +139,6 @@ def term_table(
     # Heading words count `heading_weight` times, in the one rank-bm25 index: a single idf
     # and a single saturation per term (summing two fields' BM25 would saturate twice).
     docs = [b + h * params.heading_weight for b, h in zip(body, heads, strict=True)]
-    scores_by_term = term_scores(docs, params)
     # Sentences, for the best single sentence of each section (a question is often
     # answered by one sentence, and words spread over a long section match less). The
     # heading counts as one: it states what the section is about.
@@ -139,30 +160,42 @@ def term_table(
     ]
     in_sentences = doc_sets(unit_terms)
     m = len(unit_terms)
-    direct: dict[str, Term] = {}
+    with_examples = doc_sets(docs)
     # A term of an example question is present in its section (it explains the question)
     # but adds nothing to the section's BM25 text.
-    in_examples = {
-        term: {i for i in docs_with if i in example_at} for term, docs_with in in_sentences.items()
+    if example_at:
+        for term, found in in_sentences.items():
+            for unit in found:
+                if unit in example_at:
+                    with_examples.setdefault(term, set()).add(example_at[unit][0])
+    # One matrix of each kind, a row per term: the policy's terms first, in the order rank-bm25
+    # scored them (doc_sets keeps first occurrence), then the terms only examples have.
+    scored, scores = term_scores(docs, params)
+    names = list(with_examples)
+    assert names[: len(scored)] == scored
+    scores = np.vstack([scores, np.zeros((len(names) - len(scored), n))])
+    presence = np.zeros((len(names), n))
+    presence[_cells(names, with_examples)] = 1.0
+    sentence_presence = np.zeros((len(names), m))
+    sentence_presence[_cells(names, in_sentences)] = 1.0
+    direct = {
+        term: Term(scores[k], presence[k], idf(n, len(with_examples[term])), sentence_presence[k])
+        for k, term in enumerate(names)
     }
-    with_examples = doc_sets(docs)
-    for term, found in in_examples.items():
-        for unit in found:
-            with_examples.setdefault(term, set()).add(example_at[unit][0])
-    for term, docs_with in with_examples.items():
-        presence = np.zeros(n)
-        presence[list(docs_with)] = 1.0
-        sentence_presence = np.zeros(m)
-        sentence_presence[list(in_sentences.get(term, ()))] = 1.0
-        direct[term] = Term(
-            scores_by_term.get(term, np.zeros(n)),
-            presence,
-            idf(n, len(docs_with)),
-            sentence_presence,
-        )
     return TermTable(
         _with_synonyms(direct, analyzer, params), offsets, units, unit_section, example_at
     )
+
+
+def _cells(names: list[str], found: dict[str, set[int]]) -> tuple[list[int], list[int]]:
+    """The (row, column) indices of a terms x places matrix where each term is found."""
+    rows: list[int] = []
+    columns: list[int] = []
+    for k, term in enumerate(names):
+        places = found.get(term, ())
+        rows.extend([k] * len(places))
+        columns.extend(places)
+    return rows, columns
 
 
 def _with_synonyms(direct: dict[str, Term], analyzer: Analyzer, params: Params) -> dict[str, Term]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _pytest.mark import ParameterSet
+from rank_bm25 import BM25Okapi
 
 from index.analysis import analyse_section
+from index.bm25 import Params, doc_sets, idf, term_scores
 from index.passages import section_sentences
 from index.policy import load_policy, read_policy
 from index.practices import stem_words
@@ -64,3 +67,20 @@ def test_a_section_analysed_once_reads_as_each_reader_reads_its_text(markdown: s
             for w in split_words(text)
             if not ANALYZER.is_stopword(w.text)
         )
+
+
+@pytest.mark.parametrize("path", POLICIES[:3])
+def test_term_scores_are_rank_bm25s_own_scores_to_the_last_bit(path: Path) -> None:
+    params = Params()
+    docs = [ANALYZER.terms(s.markdown) for s in load_policy(path).sections]
+    terms, scores = term_scores(docs, params)
+    bm25 = BM25Okapi(docs, k1=params.k1, b=params.b)
+    bm25.idf = {term: idf(bm25.corpus_size, len(f)) for term, f in doc_sets(docs).items()}
+    assert terms == list(bm25.idf)
+    for term, row in zip(terms, scores, strict=True):
+        assert np.array_equal(row, bm25.get_scores([term])), term
+
+
+def test_term_scores_of_sections_without_terms_are_empty() -> None:
+    terms, scores = term_scores([[], []], Params())
+    assert terms == [] and scores.shape == (0, 2)
