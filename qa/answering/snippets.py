@@ -19,7 +19,8 @@ MAX_SNIPPET = 320
 class Sentence:
     """A sentence of a section, its index terms and its words' stems with offsets, and its
     HTML made once: `html` is the sentence escaped, and `marks[k]` where word k starts and
-    ends in it. html.escape maps character by character, so a word is marked by cutting the
+    ends in it (no marks where escaping changed nothing: there the words' own offsets are
+    theirs). html.escape maps character by character, so a word is marked by cutting the
     escaped sentence at its ends: the same as escaping the pieces of a marked text."""
 
     text: str
@@ -84,10 +85,8 @@ def prepare_sentences(
         text = sentence.text
         words = sentence.words
         html = escape(text)
-        if len(html) == len(text):
-            marks = [(start, end) for start, end, _ in words]  # escaping changed nothing
-        else:
-            marks = []
+        marks: list[tuple[int, int]] = []  # none: escaping changed nothing, the offsets stand
+        if len(html) != len(text):
             at, done = 0, 0  # `at` in the escaped sentence is where `done` is in the text
             for start, end, _ in words:
                 at += len(escape(text[done:start]))
@@ -203,7 +202,7 @@ def make_snippet(sentences: Sentences, query: SnippetQuery) -> Snippet:
             last = 0
             for k, (start, end, stem) in enumerate(sentence.words):
                 if stem in wanted:
-                    begin, finish = sentence.marks[k]
+                    begin, finish = sentence.marks[k] if sentence.marks else (start, end)
                     html_parts += (html[last:begin], "<mark>", html[begin:finish], "</mark>")
                     last = finish
                     spans.append((offset + start, offset + end))
