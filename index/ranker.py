@@ -12,7 +12,7 @@ from index.policy import Section
 from index.practices import Practices, default_practices, stem_words
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
 from index.spelling import Speller, english_words
-from index.tokens import Analyzer, word_texts
+from index.tokens import Analyzer, text_words, word_texts
 
 # Params and QueryTerm are read from here by the callers of rank().
 __all__ = ["Hit", "Params", "QueryTerm", "Ranker", "Ranking"]
@@ -86,7 +86,7 @@ class Ranker:
         self._practice_rows = [nonzero(row) for row in self._practice]
         self._practice_lists = self._practice.tolist()
         self._covered_list = self._covered.tolist()
-        words = [w for s in sections for w in word_texts(" ".join(s.path) + " " + s.markdown)]
+        words = [w for s in sections for w in text_words(" ".join(s.path) + " " + s.markdown)]
         extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
         self.speller = Speller(
             [*words, *analyzer.vocabulary],

@@ -71,6 +71,13 @@ def word_texts(text: str) -> list[str]:
     return _texts(text)
 
 
+def text_words(text: str) -> list[str]:
+    """The normalised words of a policy's text, as `word_texts` gives them, read past its cache
+    of questions: a policy's texts are read once, while it is indexed, and would only push the
+    last questions out of it."""
+    return _texts(text)
+
+
 # A question's words, read by several parts in turn (small talk, language, the reader of each
 # document): split once. Offsets are for texts shown with highlights, never for a question.
 @lru_cache(maxsize=4096)
@@ -218,9 +225,7 @@ class Analyzer:
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
-        # Not through word_texts' cache: these are a policy's texts, each analysed once while it
-        # is indexed, and would only push the last questions out of it.
-        return [self.stem(w) for w in _texts(text) if not self.is_stopword(w)]
+        return [self.stem(w) for w in text_words(text) if not self.is_stopword(w)]
 
     def add_phrases(self, stems: list[str], *, replace: bool = False) -> list[str]:
         """`stems` followed by one term for each known phrase found in them; with `replace`,
