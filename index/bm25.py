@@ -224,6 +224,15 @@ def _with_synonyms(direct: dict[str, Term], analyzer: Analyzer, params: Params) 
     return terms
 
 
+def _per_practice(cues: Practices, values: NDArray[np.float64] | NDArray[np.bool_]) -> Vector:
+    """Per practice, the sum of its cues' rows of `values` (cues x sections), added cue by cue
+    in cue order. The same floats on every machine: a matrix product with the membership
+    matrix gave sums whose last bits depend on how many threads BLAS splits it over."""
+    found = np.zeros((len(cues.names), values.shape[1]))
+    np.add.at(found, cues.cue_practice, values)
+    return found
+
+
 @dataclass(frozen=True)
 class PracticeTable:
     """Per practice and section, how much the section is about the practice, and which
@@ -245,17 +254,16 @@ def practice_table(
     cues = practices
     found_in_body = cues.cue_matrix(body)  # sections x cues
     found_in_head = cues.cue_matrix(heads)
-    by_practice = cues.membership()
     # A practice a policy speaks of, rather than touches in passing ("how we use, retain
     # and protect your information" is not a word on how long data is kept): named in a
     # heading, or with MIN_CUES cues in one section. The core practices' cues are common
     # words (retain, storage, access); a topic that many policies leave out (selling data,
     # children, a merger) has cues specific enough that one mention is the answer.
-    in_head = by_practice @ (found_in_head.T > 0)
-    in_body = by_practice @ found_in_body.T
+    in_head = _per_practice(cues, found_in_head.T > 0)
+    in_body = _per_practice(cues, found_in_body.T)
     needed = np.array([MIN_CUES if n in cues.core else 1 for n in cues.names])
     covered = (in_head > 0) | (in_body >= needed[:, None])
-    titled = by_practice @ (found_in_head.T > 0) > 0
+    titled = in_head > 0
     counts = (found_in_body + p.heading_weight * found_in_head).T
     lengths = np.array(
         [len(b) + p.heading_weight * len(h) for b, h in zip(body, heads, strict=True)]
@@ -264,7 +272,7 @@ def practice_table(
     # A cue found in most sections of this policy ("use", "information") tells little
     # about which section is about the practice: weigh each cue by its idf here.
     weights = np.array([idf(len(body), int(f)) for f in (counts > 0).sum(axis=1)])
-    scores = by_practice @ (weights[:, None] * counts * (p.k1 + 1) / (counts + norm))
+    scores = _per_practice(cues, weights[:, None] * counts * (p.k1 + 1) / (counts + norm))
     # Scaled per practice, so that practice_weight means the same in a terse policy and a
     # wordy one: the section most about sharing is worth the same in both.
     top = scores.max(axis=1, keepdims=True)

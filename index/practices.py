@@ -96,12 +96,6 @@ class Practices:
                     found[practice] += 1
         return found
 
-    def membership(self) -> NDArray[np.float64]:
-        """A practices x cues matrix: 1 where the cue belongs to the practice."""
-        member = np.zeros((len(self.names), len(self.cue_practice)))
-        member[self.cue_practice, np.arange(len(self.cue_practice))] = 1.0
-        return member
-
     def cue_matrix(self, texts: list[list[str]]) -> NDArray[np.float64]:
         """How often each cue occurs in each of `texts` (each the stems of a text's words, see
         `stem_words`): a texts x cues matrix, cues by index (see `cue_practice`). Counted as

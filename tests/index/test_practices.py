@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from index.practices import Practices, default_practices, stem_words
 from index.ranker import Params, Ranker
@@ -53,3 +58,35 @@ def test_no_bundled_cue_is_a_word_that_stems_like_a_common_unrelated_one() -> No
     practices = default_practices()
     for text in ("personal", "set", "profile", "customer", "government", "authorized"):
         assert not any(practices.counts(stem_words(ANALYZER, text))), text
+
+
+# The practice table of an 80-section policy dense with cues, as a digest of every float.
+_TABLE_DIGEST = """
+import hashlib, random, tomllib
+from importlib import resources
+from index.policy import read_policy
+from index.ranker import Ranker
+from index.tokens import default_analyzer
+table = resources.files("index").joinpath("data", "practices.toml").read_text()
+cues = [c for spec in tomllib.loads(table).values() for c in spec["cues"]]
+rng = random.Random(7)
+parts = [f"## Part {i}\\n\\n" + ". ".join(rng.sample(cues, 60)) + ".\\n\\n" for i in range(80)]
+text = "".join(parts)
+ranker = Ranker(read_policy(text, "p").sections, default_analyzer())
+print(hashlib.sha256(repr(ranker._practice.tolist()).encode()).hexdigest())
+"""
+
+
+@pytest.mark.slow  # starts a Python process
+def test_the_practice_table_is_the_same_however_many_threads_blas_has() -> None:
+    # A matrix product's sums depend on how BLAS splits it over threads (its last bits
+    # differed between one thread and two); the table is summed in an order of its own.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    one = subprocess.run(
+        [sys.executable, "-c", _TABLE_DIGEST], env=env, capture_output=True, text=True, check=True
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    two = subprocess.run(
+        [sys.executable, "-c", _TABLE_DIGEST], env=env, capture_output=True, text=True, check=True
+    )
+    assert one.stdout.strip() == two.stdout.strip() != ""
