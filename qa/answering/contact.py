@@ -98,7 +98,8 @@ def read_contact_card(policy: Policy) -> ContactCard:
 
 
 CONTACT_ROUTES = ("phone", "postal")  # practices asked of the contact card, not of cues
-_PHONE_LINE = re.compile(r"(?im)^.*\b(?:phone|telephone|tel|call|fax)\b.*$")
+_PHONE_WORD = re.compile(r"\b(?:phone|telephone|tel|call|fax)\b", re.IGNORECASE)
+_PHONE_PARTS = ("phone", "tel", "call", "fax")  # "telephone" has "tel" in it
 
 
 def contact_routes(policy: Policy) -> frozenset[str]:
@@ -106,10 +107,24 @@ def contact_routes(policy: Policy) -> frozenset[str]:
     that says phone or call and has seven digits or more), a postal address (on its card)."""
     card = read_contact_card(policy)
     body = "\n".join(s.markdown for s in policy.sections)
-    numbered = any(sum(c.isdigit() for c in m.group()) >= 7 for m in _PHONE_LINE.finditer(body))
+    lines = _lines_with(_PHONE_WORD, _PHONE_PARTS, body)
+    numbered = any(sum(c.isdigit() for c in line) >= 7 for line in lines)
     found = set()
     if card.phone or numbered:
         found.add("phone")
     if card.address:
         found.add("postal")
     return frozenset(found)
+
+
+def _lines_with(word: re.Pattern[str], parts: tuple[str, ...], text: str) -> list[str]:
+    """Each line of `text` in which `word` stands (a case-blind pattern of whole words) and that
+    has one of `parts`, the words lowered, in it. A line without one cannot match: searching
+    for a word across the whole text, a regex tries every position (about a millisecond a
+    policy), and `in` finds none in a fraction of that."""
+    lines = []
+    for line in text.split("\n"):
+        lowered = line.lower()
+        if any(part in lowered for part in parts) and word.search(line):
+            lines.append(line)
+    return lines

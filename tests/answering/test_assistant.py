@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from index.library import load_library
 from index.passages import section_sentences
 from qa.answering.answers import Answer
 from qa.answering.assistant import Assistant
+from qa.answering.contact import _PHONE_PARTS, _PHONE_WORD, _lines_with
 from qa.answering.intents import RIGHTS
 from qa.answering.render import render_markdown
 from qa.answering.replies import (
@@ -462,3 +464,27 @@ def test_a_question_about_a_child_is_about_the_childrens_section(tmp_path: Path)
     )
     answer = Assistant(load_library(policy)).answer("my son is 15, can he sign up?")
     assert answer.answered and answer.sections[0].id == "children"
+
+
+# The whole-line pattern the phone lines were once found with: the oracle for the faster search.
+_WHOLE_LINE = re.compile(r"(?im)^.*\b(?:phone|telephone|tel|call|fax)\b.*$")
+_PHONE_TEXTS = [
+    "Call us on +44 117 496 0123.\nWrite to us.",
+    "No number here.\nOur TELEPHONE line: 0800 123 4567",  # the last line, no newline after
+    "telephones and calls are no keyword; a phone is.\r\nFax: 555-0100-22\n\nphone phone",
+    "Callers: call\ncall 12 34 56 7\nTel. 0800 123 4567",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [pytest.param(text, id=f"text-{n}") for n, text in enumerate(_PHONE_TEXTS)]
+    + [
+        pytest.param(path.read_text(encoding="utf-8"), id=path.name)
+        for path in sorted(DATA.glob("**/*.md"))
+    ],
+)
+def test_the_phone_lines_are_those_the_whole_line_pattern_finds(text: str) -> None:
+    found = _lines_with(_PHONE_WORD, _PHONE_PARTS, text)
+    assert found == [m.group() for m in _WHOLE_LINE.finditer(text)]
