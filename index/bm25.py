@@ -224,12 +224,15 @@ def _with_synonyms(direct: dict[str, Term], analyzer: Analyzer, params: Params) 
     return terms
 
 
-def _per_practice(cues: Practices, values: NDArray[np.float64] | NDArray[np.bool_]) -> Vector:
-    """Per practice, the sum of its cues' rows of `values` (cues x sections), added cue by cue
-    in cue order. The same floats on every machine: a matrix product with the membership
-    matrix gave sums whose last bits depend on how many threads BLAS splits it over."""
+def _per_practice(cues: Practices, values: NDArray[np.float64]) -> Vector:
+    """Per practice, the sum of its cues' rows of `values` (cues x sections, none negative),
+    added cue by cue in cue order. The same floats on every machine: a matrix product with
+    the membership matrix gave sums whose last bits depend on how many threads BLAS splits it
+    over. Only the cues found are added (a policy has few of the hundreds): adding a zero
+    changes no sum."""
     found = np.zeros((len(cues.names), values.shape[1]))
-    np.add.at(found, cues.cue_practice, values)
+    used = np.flatnonzero(values.any(axis=1))
+    np.add.at(found, np.asarray(cues.cue_practice)[used], values[used])
     return found
 
 
@@ -259,7 +262,7 @@ def practice_table(
     # heading, or with MIN_CUES cues in one section. The core practices' cues are common
     # words (retain, storage, access); a topic that many policies leave out (selling data,
     # children, a merger) has cues specific enough that one mention is the answer.
-    in_head = _per_practice(cues, found_in_head.T > 0)
+    in_head = _per_practice(cues, (found_in_head.T > 0).astype(np.float64))
     in_body = _per_practice(cues, found_in_body.T)
     needed = np.array([MIN_CUES if n in cues.core else 1 for n in cues.names])
     covered = (in_head > 0) | (in_body >= needed[:, None])
