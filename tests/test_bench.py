@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from bench.__main__ import main
 from bench.bare import bare_app
 from bench.questions import QUESTIONS, distinct_questions
 from bench.synthetic import synthetic_library
+from bench.tables import main as tables_main
 from bench.throughput import lua_script, parse_wrk
 from qa.answering.assistant import Assistant
 
@@ -86,3 +88,27 @@ def test_bare_app_answers_its_get_and_its_post() -> None:
         "question": "how long do you keep my data?"
     }
     assert client.post("/api/ask", json={}).status_code == 422
+
+
+def test_the_table_digest_is_stable_and_moves_with_one_word(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "p.md"
+    text = "## Retention\n\nWe keep logs for thirty days.\n\n## Sharing\n\nWe never sell data.\n"
+    policy.write_text(text, encoding="utf-8")
+    digests = []
+    for words in (text, text, text.replace("thirty", "sixty")):
+        policy.write_text(words, encoding="utf-8")
+        assert tables_main([str(tmp_path)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("p\t") and lines[-1].startswith("1 documents\t")
+        digests.append(lines[-1])
+    assert digests[0] == digests[1] != digests[2]
+
+
+def test_the_table_digest_names_a_broken_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.md").write_text("no headings at all\n", encoding="utf-8")
+    assert tables_main([str(tmp_path)]) == 2
+    assert "broken.md" in capsys.readouterr().err
