@@ -173,34 +173,24 @@ def visible_text(html: str) -> list[str]:
 
 def inline_text(children: Sequence[Token] | None) -> str:
     """The words of one inline run (a paragraph, cell or heading), without markup."""
-    if not any(child.type == "html_inline" for child in children or ()):
-        # No tags: the HTML below would be the text escaped, and its visible text that text
-        # unescaped again, so the words are the text's own (the same string, without the
-        # HTML parser, which costs more than parsing the Markdown).
-        return " ".join("".join(_words_of(children or ())).split())
+    children = children or ()
+    tagged = any(child.type == "html_inline" for child in children)
     parts: list[str] = []
-    for child in children or ():
-        if child.type in ("text", "code_inline"):
-            parts.append(escape(child.content, quote=False))
+    for child in children:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(escape(child.content, quote=False) if tagged else child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "image":
-            parts.append(escape(child.content, quote=False))
         elif child.type == "html_inline":
             parts.append(child.content)
+    if not tagged:
+        # No tags: the HTML would be the text escaped, and its visible text that text
+        # unescaped again, so the words are the text's own (the same string, without the
+        # HTML parser, which costs more than parsing the Markdown).
+        return " ".join("".join(parts).split())
     # Text and tags together are one small HTML document: the tags go, entities are decoded
     # once, and what sits in an inline <script> or <style> is left out as a browser would.
     return " ".join(visible_text("".join(parts)))
-
-
-def _words_of(children: Sequence[Token]) -> list[str]:
-    parts = []
-    for child in children:
-        if child.type in ("text", "code_inline", "image"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return parts
 
 
 def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:
