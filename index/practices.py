@@ -108,9 +108,7 @@ class Practices:
                 for entry in self._by_first.get(stem, ()):
                     if _stands_at(stems, i, entry[0]):
                         cells.append(row * width + self._cue_ids[entry])
-        counts = np.bincount(cells, minlength=len(texts) * width) if cells else None
-        if counts is None:
-            return np.zeros((len(texts), width))
+        counts = np.bincount(np.asarray(cells, dtype=np.int64), minlength=len(texts) * width)
         return counts.reshape(len(texts), width).astype(np.float64)
 
 
