@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from index.analysis import analyse_section
+from index.analysis import analyse_section, analyse_sentence
 from index.bm25 import Params, Sparse, Term, idf, nonzero, practice_table, term_table
 from index.policy import Section
-from index.practices import Practices, default_practices, stem_words
+from index.practices import Practices, default_practices
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
 from index.spelling import Speller, english_words
 from index.tokens import Analyzer, text_words, word_texts
@@ -47,9 +47,11 @@ class Ranker:
         self.analysis = [analyse_section(s.markdown, analyzer) for s in sections]
         sentence_terms = [[x.terms for x in a.sentences] for a in self.analysis]
         body = [a.terms for a in self.analysis]
+        # Each heading path read once too, for its terms and the practices' stems of it.
+        headings = [analyse_sentence(" ".join(s.path), analyzer) for s in sections]
         # The preamble's heading is the document's title ("Privacy Policy"): words every
         # question about the policy shares, so they are not made heading words of it.
-        heads = [analyzer.terms(" ".join(s.path)) if s.level > 0 else [] for s in sections]
+        heads = [h.terms if s.level > 0 else [] for h, s in zip(headings, sections, strict=True)]
         self.lengths = [len(doc) for doc in body]
         # A preamble of a title line or a date says nothing a question could ask about.
         self._silent = {i for i, s in enumerate(sections) if s.level == 0 and self.lengths[i] < 12}
@@ -76,7 +78,7 @@ class Ranker:
             self.practices,
             params,
             [a.stems for a in self.analysis],
-            [stem_words(analyzer, " ".join(s.path)) for s in sections],
+            [h.stems for h in headings],
         )
         self._practice, self._covered, self._titled = (
             practice.scores,

@@ -9,7 +9,7 @@ import pytest
 from _pytest.mark import ParameterSet
 from rank_bm25 import BM25Okapi
 
-from index.analysis import analyse_section
+from index.analysis import analyse_section, analyse_sentence
 from index.bm25 import Params, doc_sets, idf, term_scores
 from index.passages import section_sentences
 from index.policy import load_policy, read_policy
@@ -84,3 +84,18 @@ def test_term_scores_are_rank_bm25s_own_scores_to_the_last_bit(path: Path) -> No
 def test_term_scores_of_sections_without_terms_are_empty() -> None:
     terms, scores = term_scores([[], []], Params())
     assert terms == [] and scores.shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted({" ".join(s.path) for p in POLICIES for s in load_policy(p).sections}),
+        *("CONTACT US", "Privacy Policy > Contact US", "Données — Zürich", "U.S. Residents"),
+    ],
+)
+def test_a_heading_path_analysed_once_reads_as_the_ranker_and_the_practices_read_it(
+    path: str,
+) -> None:
+    heading = analyse_sentence(path, ANALYZER)
+    assert heading.terms == ANALYZER.terms(path)
+    assert heading.stems == stem_words(ANALYZER, path)
