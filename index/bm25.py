@@ -72,17 +72,21 @@ def idf(n_docs: int, doc_freq: int) -> float:
     return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def term_scores(docs: list[list[str]], params: Params) -> tuple[list[str], Vector]:
+def term_scores(
+    docs: list[list[str]], params: Params, found: dict[str, set[int]] | None = None
+) -> tuple[list[str], Vector]:
     """rank-bm25's scores of every term over the sections, idf kept positive: the terms, in the
     order they first occur, and a terms x sections matrix of their scores.
 
     rank-bm25 counts the terms and lengths; the scores are its `get_scores` formula for every
     term at once, element for element the same floats as one call per term (a test holds
-    them equal), where a call per term costs a policy a few milliseconds."""
+    them equal), where a call per term costs a policy a few milliseconds. `found` is
+    `doc_sets(docs)`, when the caller has it."""
     if not any(docs):
         return [], np.zeros((0, len(docs)))
     bm25 = BM25Okapi(docs, k1=params.k1, b=params.b)
-    bm25.idf = {term: idf(bm25.corpus_size, len(f)) for term, f in doc_sets(docs).items()}
+    found = doc_sets(docs) if found is None else found
+    bm25.idf = {term: idf(bm25.corpus_size, len(f)) for term, f in found.items()}
     terms = list(bm25.idf)
     row = {term: k for k, term in enumerate(terms)}
     rows: list[int] = []
@@ -161,6 +165,9 @@ def term_table(
     in_sentences = doc_sets(unit_terms)
     m = len(unit_terms)
     with_examples = doc_sets(docs)
+    # The policy's terms first, in the order rank-bm25 scores them (doc_sets keeps first
+    # occurrence), scored before the examples' sections are added to their sets.
+    scored, scores = term_scores(docs, params, with_examples)
     # A term of an example question is present in its section (it explains the question)
     # but adds nothing to the section's BM25 text.
     if example_at:
@@ -168,9 +175,8 @@ def term_table(
             for unit in found:
                 if unit in example_at:
                     with_examples.setdefault(term, set()).add(example_at[unit][0])
-    # One matrix of each kind, a row per term: the policy's terms first, in the order rank-bm25
-    # scored them (doc_sets keeps first occurrence), then the terms only examples have.
-    scored, scores = term_scores(docs, params)
+    # One matrix of each kind, a row per term: the policy's terms first, then the terms only
+    # examples have.
     names = list(with_examples)
     assert names[: len(scored)] == scored
     scores = np.vstack([scores, np.zeros((len(names) - len(scored), n))])
@@ -182,8 +188,14 @@ def term_table(
         term: Term(scores[k], presence[k], idf(n, len(with_examples[term])), sentence_presence[k])
         for k, term in enumerate(names)
     }
+    matrices = (scores, presence, sentence_presence)
+    row = {term: k for k, term in enumerate(names)}
     return TermTable(
-        _with_synonyms(direct, analyzer, params), offsets, units, unit_section, example_at
+        _with_synonyms(direct, analyzer, params, matrices, row),
+        offsets,
+        units,
+        unit_section,
+        example_at,
     )
 
 
@@ -198,30 +210,73 @@ def _cells(names: list[str], found: dict[str, set[int]]) -> tuple[list[int], lis
     return rows, columns
 
 
-def _with_synonyms(direct: dict[str, Term], analyzer: Analyzer, params: Params) -> dict[str, Term]:
-    """Each term of a synonym group also scores, at `synonym_weight`, where its relatives do."""
+def _with_synonyms(
+    direct: dict[str, Term],
+    analyzer: Analyzer,
+    params: Params,
+    matrices: tuple[Vector, Vector, Vector],
+    row: dict[str, int],
+) -> dict[str, Term]:
+    """Each term of a synonym group also scores, at `synonym_weight`, where its relatives do.
+
+    `matrices` are the scores, presence and sentence presence of the `direct` terms, a row each
+    (`row`). A group's vectors are the maximum of its members' rows, and a term's the maximum of
+    its own and its groups': each taken for all groups or terms at once (a call per group and
+    term cost a policy half a millisecond). A maximum is exact in any order, so the floats are
+    those of one group at a time."""
     terms = dict(direct)
+    w = params.synonym_weight
+    n = len(row)
+    members: list[list[int]] = []  # the member rows of each group that has members
+    idfs: list[float] = []
+    touched: dict[str, list[int]] = {}  # each term of such a group: its row, then n + its groups
     for group in analyzer.groups:
-        members = [direct[t] for t in group if t in direct]
-        if not members:
+        rows = [row[t] for t in group if t in row]
+        if not rows:
             continue
-        w = params.synonym_weight
-        related_scores = w * np.max([m.scores for m in members], axis=0)
-        related_presence = w * np.max([m.presence for m in members], axis=0)
-        related_idf = max(x.idf for x in members)
-        related_sentences = w * np.max([x.sentences for x in members], axis=0)
         for term in group:
-            own = terms.get(term)
-            if own is None:
-                terms[term] = Term(related_scores, related_presence, related_idf, related_sentences)
+            found = touched.get(term)
+            if found is None:
+                touched[term] = [row[term], n + len(members)] if term in row else [n + len(members)]
             else:
-                terms[term] = Term(
-                    np.maximum(own.scores, related_scores),
-                    np.maximum(own.presence, related_presence),
-                    own.idf,
-                    np.maximum(own.sentences, related_sentences),
-                )
+                found.append(n + len(members))
+        members.append(rows)
+        idfs.append(max(direct[t].idf for t in group if t in direct))
+    if not members:
+        return terms
+    # A term of one group that no section has shares the group's vectors; the others take the
+    # maximum of their own row and their groups'.
+    several = [found for found in touched.values() if len(found) > 1]
+    related: list[Vector] = []
+    merged: list[Vector] = []
+    for matrix in matrices:
+        by_group = w * _row_maxima(matrix, members)
+        related.append(by_group)
+        merged.append(_row_maxima(np.vstack([matrix, by_group]), several) if several else by_group)
+    k = 0
+    for term, found in touched.items():
+        if len(found) == 1:
+            g = found[0] - n
+            terms[term] = Term(related[0][g], related[1][g], idfs[g], related[2][g])
+            continue
+        own = direct.get(term)
+        # A term no section has takes the idf of its first group (as it did one at a time).
+        weight = own.idf if own is not None else idfs[found[0] - n]
+        terms[term] = Term(merged[0][k], merged[1][k], weight, merged[2][k])
+        k += 1
     return terms
+
+
+def _row_maxima(matrix: Vector, rows: list[list[int]]) -> Vector:
+    """For each list of row indices, the elementwise maximum of those rows of `matrix`: one
+    gather into a lists x longest x columns block, the short lists padded with a row of -inf
+    (which no maximum takes), and one reduction."""
+    width = max(len(r) for r in rows)
+    pad = matrix.shape[0]
+    index = np.array([r + [pad] * (width - len(r)) for r in rows], dtype=np.intp)
+    pool = np.vstack([matrix, np.full((1, matrix.shape[1]), -np.inf)])
+    maxima: Vector = pool[index].max(axis=1)
+    return maxima
 
 
 def _per_practice(cues: Practices, values: NDArray[np.float64]) -> Vector:

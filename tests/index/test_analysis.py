@@ -10,11 +10,11 @@ from _pytest.mark import ParameterSet
 from rank_bm25 import BM25Okapi
 
 from index.analysis import analyse_section, analyse_sentence
-from index.bm25 import Params, doc_sets, idf, term_scores
+from index.bm25 import Params, Term, _with_synonyms, doc_sets, idf, term_scores, term_table
 from index.passages import section_sentences
 from index.policy import load_policy, read_policy
 from index.practices import stem_words
-from index.tokens import default_analyzer, split_words
+from index.tokens import Analyzer, default_analyzer, split_words
 from qa.settings import bundled_policy
 
 ANALYZER = default_analyzer()
@@ -79,6 +79,67 @@ def test_term_scores_are_rank_bm25s_own_scores_to_the_last_bit(path: Path) -> No
     assert terms == list(bm25.idf)
     for term, row in zip(terms, scores, strict=True):
         assert np.array_equal(row, bm25.get_scores([term])), term
+
+
+def _one_group_at_a_time(direct: dict[str, Term], analyzer: Analyzer, w: float) -> dict[str, Term]:
+    """The synonyms as they were taken before: a call per group and per term."""
+    terms = dict(direct)
+    for group in analyzer.groups:
+        members = [direct[t] for t in group if t in direct]
+        if not members:
+            continue
+        scores = w * np.max([m.scores for m in members], axis=0)
+        presence = w * np.max([m.presence for m in members], axis=0)
+        related_idf = max(m.idf for m in members)
+        sentences = w * np.max([m.sentences for m in members], axis=0)
+        for term in group:
+            own = terms.get(term)
+            if own is None:
+                terms[term] = Term(scores, presence, related_idf, sentences)
+            else:
+                terms[term] = Term(
+                    np.maximum(own.scores, scores),
+                    np.maximum(own.presence, presence),
+                    own.idf,
+                    np.maximum(own.sentences, sentences),
+                )
+    return terms
+
+
+@pytest.mark.parametrize("path", POLICIES)
+def test_synonyms_taken_at_once_are_those_taken_one_group_at_a_time(path: Path) -> None:
+    # The default groups, and groups that overlap: a term in two groups, one the policy has
+    # not in two, a group none of whose terms it has.
+    groups = [
+        *ANALYZER.groups,
+        ["information", "details", "zebra"],
+        ["zebra", "quokka", "cookies"],
+        ["data", "cookies"],
+        ["quokka", "platypus"],
+    ]
+    analyzer = Analyzer(sorted(ANALYZER.stopwords), groups)
+    sections = load_policy(path).sections
+    analysed = [analyse_section(s.markdown, analyzer) for s in sections]
+    body = [a.terms for a in analysed]
+    heads = [analyzer.terms(s.heading) for s in sections]
+    sentences = [[x.terms for x in a.sentences] for a in analysed]
+    params = Params()
+    plain = Analyzer(sorted(ANALYZER.stopwords), [])
+    direct = term_table(body, heads, sentences, [()] * len(sections), plain, params).terms
+    matrices = tuple(
+        np.vstack([getattr(t, field) for t in direct.values()])
+        for field in ("scores", "presence", "sentences")
+    )
+    row = {term: k for k, term in enumerate(direct)}
+    found = _with_synonyms(direct, analyzer, params, matrices, row)  # type: ignore[arg-type]
+    expected = _one_group_at_a_time(direct, analyzer, params.synonym_weight)
+    assert list(found) == list(expected)
+    assert len(found) > len(direct)
+    for term, want in expected.items():
+        got = found[term]
+        assert got.idf == want.idf, term
+        for field in ("scores", "presence", "sentences"):
+            assert np.array_equal(getattr(got, field), getattr(want, field)), (term, field)
 
 
 def test_term_scores_of_sections_without_terms_are_empty() -> None:
