@@ -60,12 +60,14 @@ class Practices:
                 # Cues that stem alike (delete, deletion) are one cue: a word counts once.
                 if stems and (stems, index) not in same_first:
                     same_first.append((stems, index))
+        # Each cue's index, in the order of _by_first; by the stem it starts with, the cues and
+        # their indices (a cue found is counted by its index, without hashing its tuple).
         self.cue_practice: list[int] = []
-        self._cue_ids: dict[tuple[tuple[str, ...], int], int] = {}
-        for entries in self._by_first.values():
-            for entry in entries:
-                self._cue_ids[entry] = len(self.cue_practice)
-                self.cue_practice.append(entry[1])
+        self._cue_ids: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for first, entries in self._by_first.items():
+            for cue_stems, practice in entries:
+                self._cue_ids.setdefault(first, []).append((cue_stems, len(self.cue_practice)))
+                self.cue_practice.append(practice)
         self.analyzer = analyzer
         self._questions: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for name, phrases in (questions or {}).items():
@@ -104,10 +106,11 @@ class Practices:
         cells: list[int] = []
         width = len(self.cue_practice)
         for row, stems in enumerate(texts):
+            offset = row * width
             for i, stem in enumerate(stems):
-                for entry in self._by_first.get(stem, ()):
-                    if _stands_at(stems, i, entry[0]):
-                        cells.append(row * width + self._cue_ids[entry])
+                for cue, cue_id in self._cue_ids.get(stem, ()):
+                    if _stands_at(stems, i, cue):
+                        cells.append(offset + cue_id)
         counts = np.bincount(np.asarray(cells, dtype=np.int64), minlength=len(texts) * width)
         return counts.reshape(len(texts), width).astype(np.float64)
 
