@@ -91,18 +91,31 @@ def names_country(text: str) -> bool:
     return "U" in text and _COUNTRY.search(text) is not None
 
 
+# ASCII text with every character that is neither a word character nor an apostrophe made a
+# space: in ASCII, \w is [A-Za-z0-9_], so what is left between the spaces is runs of word
+# characters and apostrophes, and _WORD's words are those runs (one that holds an apostrophe
+# is read by _WORD itself: "users'" is "users", "don't" one word).
+_NOT_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "_'")})
+
+
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """The words of `text` as `split_words` gives them, as (start, end, normalised word)."""
     if text.isascii() and not names_country(text):
-        # As in _texts. Between two words stands no word character, so each word is found
-        # where the last one ended or after.
-        found = []
-        lowered = text.lower()
+        # As in _texts; a piece of the text split at single spaces is followed by one space,
+        # so each piece starts where the last one ended, plus one.
+        found: list[tuple[int, int, str]] = []
         at = 0
-        for word in _WORD.findall(lowered):
-            start = lowered.index(word, at)
-            at = start + len(word)
-            found.append((start, at, word))
+        for piece in text.lower().translate(_NOT_WORD).split(" "):
+            if not piece:
+                at += 1
+                continue
+            if "'" in piece:
+                found.extend(
+                    (at + m.start(), at + m.end(), m.group()) for m in _WORD.finditer(piece)
+                )
+            else:
+                found.append((at, at + len(piece), piece))
+            at += len(piece) + 1
         return found
     return [(w.start, w.end, w.text) for w in _split(text)]
 
@@ -110,8 +123,15 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
 def _texts(text: str) -> list[str]:
     if text.isascii() and not names_country(text):
         # NFKC leaves ASCII as it is and case folding it is lowering it, letter for letter,
-        # so the words of the lowered text are the normalised words: one C call for them all.
-        return _WORD.findall(text.lower())
+        # so the words of the lowered text are the normalised words, and splitting at what
+        # is not a word character is two C calls for them all (a regex costs twice as much).
+        words: list[str] = []
+        for piece in text.lower().translate(_NOT_WORD).split():
+            if "'" in piece:
+                words.extend(_WORD.findall(piece))
+            else:
+                words.append(piece)
+        return words
     return [w.text for w in split_words(text)]
 
 

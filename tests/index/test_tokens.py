@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from importlib import resources
+from pathlib import Path
 
-from index.tokens import Analyzer, default_analyzer, normalise, split_words
+from index.tokens import (
+    Analyzer,
+    default_analyzer,
+    normalise,
+    split_words,
+    text_words,
+    word_spans,
+    word_texts,
+)
+from qa.settings import bundled_policy
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _vocabulary_groups() -> list[list[str]]:
@@ -25,6 +38,30 @@ def test_split_words_gives_offsets_into_the_original_text() -> None:
     words = split_words(text)
     assert [w.text for w in words] == ["do", "you", "keep", "data"]
     assert [text[w.start : w.end] for w in words] == ["Do", "you", "KEEP", "ＤＡＴＡ"]
+
+
+def _ascii_texts() -> list[str]:
+    """Every line of our policies, and random ASCII made of the characters a word's edges are
+    decided by (apostrophes, underscores, digits, capitals, tabs, punctuation)."""
+    lines = [
+        line
+        for path in [bundled_policy(), *sorted(DATA.glob("**/*.md"))]
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    rng = random.Random(11)
+    alphabet = "aB'_ 1\t\n.,-'!Zz9"
+    made = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(5000)]
+    edges = ["don't users' 'quoted' a''b _x_ 9am", "'", "''", " ' ", "a'", "'a", "rock'n'roll"]
+    return [t for t in [*lines, *made, *edges] if t.isascii()]
+
+
+def test_ascii_text_is_split_into_the_words_split_words_finds() -> None:
+    # The ASCII shortcuts (no regex, no offsets searched for) must find the general reader's
+    # words, at the same offsets.
+    for text in _ascii_texts():
+        general = split_words(text)
+        assert word_spans(text) == [(w.start, w.end, w.text) for w in general], text
+        assert word_texts(text) == text_words(text) == [w.text for w in general], text
 
 
 def test_stopwords_are_dropped_and_content_words_kept() -> None:
