@@ -197,16 +197,40 @@ def plain_blocks(markdown: str, *, html_as_text: bool = False) -> list[str]:
     """The text of each paragraph, list item, table row, heading or HTML block, without markup:
     of raw HTML, what a browser would show, or with `html_as_text` the HTML as written (as
     our pages show it)."""
-    return list(_plain_blocks(markdown, html_as_text))
+    if html_as_text:
+        return list(_blocks_as_written(markdown))
+    return list(read_blocks(markdown))
 
 
 # A section's text is read twice while a policy is loaded (does it have text? its
-# sentences?): the second read is the first's. Enough entries for a library of documents.
-@lru_cache(maxsize=2048)
-def _plain_blocks(markdown: str, html_as_text: bool) -> tuple[str, ...]:
+# sentences?): the second read is the first's. Emptied when full, which a policy's sections
+# (a few dozen) reach once in a few dozen policies: each entry is set or read in one step, so
+# threads that load documents at once need no lock.
+_READ: dict[str, tuple[str, ...]] = {}
+_READ_LIMIT = 2048
+
+
+def read_blocks(markdown: str, tokens: list[Token] | None = None) -> tuple[str, ...]:
+    """`plain_blocks(markdown)`; `tokens` are the text's tokens as `_parser()` would parse it,
+    when the caller has them (see `sections.split_sections`). Read once, then remembered."""
+    found = _READ.get(markdown)
+    if found is None:
+        found = _blocks(_parser().parse(markdown) if tokens is None else tokens)
+        if len(_READ) >= _READ_LIMIT:
+            _READ.clear()
+        _READ[markdown] = found
+    return found
+
+
+@lru_cache(maxsize=256)
+def _blocks_as_written(markdown: str) -> tuple[str, ...]:
+    return _blocks(_parser(False).parse(markdown))
+
+
+def _blocks(tokens: list[Token]) -> tuple[str, ...]:
     blocks: list[str] = []
     cells: list[str] | None = None
-    for token in _parser(not html_as_text).parse(markdown):
+    for token in tokens:
         if token.type == "tr_open":
             cells = []
         elif token.type == "tr_close":
@@ -225,11 +249,12 @@ def _plain_blocks(markdown: str, html_as_text: bool) -> tuple[str, ...]:
     return tuple(blocks)
 
 
-def has_text(markdown: str) -> bool:
-    """Whether a reader sees any words in it: text, a code block, or HTML's visible text."""
-    return bool(plain_blocks(markdown)) or any(
+def has_text(markdown: str, tokens: list[Token] | None = None) -> bool:
+    """Whether a reader sees any words in it: text, a code block, or HTML's visible text.
+    `tokens` as for `read_blocks`."""
+    return bool(read_blocks(markdown, tokens)) or any(
         token.type in ("fence", "code_block") and token.content.strip()
-        for token in _parser().parse(markdown)
+        for token in (_parser().parse(markdown) if tokens is None else tokens)
     )
 
 

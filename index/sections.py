@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 
@@ -85,8 +86,7 @@ def heading_text(inline: Token) -> tuple[str, str | None]:
     return text, custom_id
 
 
-def _headings(body: str) -> list[_Heading]:
-    tokens = _parser().parse(body)
+def _headings(tokens: list[Token]) -> list[_Heading]:
     found = []
     for i, token in enumerate(tokens):
         if token.type != "heading_open" or token.map is None:
@@ -118,6 +118,10 @@ class Outline:
     headings: list[_Heading]
     bounds: list[_Heading]
     title: _Heading | None
+    # The document's tokens, and whether it defines link references (which a section read
+    # alone would not resolve, and the whole document does).
+    tokens: list[Token]
+    references: bool
 
     @property
     def title_text(self) -> str | None:
@@ -132,10 +136,13 @@ def outline(body: str) -> Outline:
     places (else at the shallowest there is), and at any shallower heading. A `#` that opens
     the document and is its only one is its title, when there are other headings to split at.
     """
-    headings = _headings(body)
+    env: dict[str, Any] = {}
+    tokens = _parser().parse(body, env)
+    references = bool(env.get("references"))
+    headings = _headings(tokens)
     counts = Counter(h.level for h in headings if h.top)
     if not counts:
-        return Outline(headings, [], None)
+        return Outline(headings, [], None, tokens, references)
     first = headings[0]
     title = None
     if first.top and first.level == 1 and counts[1] == 1 and len(counts) > 1:
@@ -143,7 +150,40 @@ def outline(body: str) -> Outline:
         del counts[1]
     level = min((lv for lv, n in counts.items() if n >= 2), default=min(counts))
     bounds = [h for h in headings if h.top and h.level <= level and h is not title]
-    return Outline(headings, _split_long(body, headings, bounds), title)
+    return Outline(headings, _split_long(body, headings, bounds), title, tokens, references)
+
+
+def _block_starts(tokens: list[Token]) -> tuple[list[int], list[int], list[int]]:
+    """Of each block at the document's top level: its first line, the line after it, and the
+    index of its first token."""
+    firsts: list[int] = []
+    ends: list[int] = []
+    at: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.level == 0 and token.map is not None:
+            firsts.append(token.map[0])
+            ends.append(token.map[1])
+            at.append(i)
+    return firsts, ends, at
+
+
+def _tokens_between(
+    tokens: list[Token], blocks: tuple[list[int], list[int], list[int]], start: int, stop: int
+) -> list[Token] | None:
+    """The document's tokens of lines `start` to `stop`, if they are whole blocks: then they
+    are the tokens those lines parse into alone (no block spans a heading that starts a
+    section). None if a block starts before `start` and runs into it (a paragraph whose first
+    line was an attribute line under the heading)."""
+    firsts, ends, at = blocks
+    first = bisect_left(firsts, start)
+    if first > 0 and ends[first - 1] > start:
+        return None
+    last = bisect_left(firsts, stop)
+    if last > first and ends[last - 1] > stop:
+        return None
+    return tokens[
+        at[first] if first < len(at) else len(tokens) : at[last] if last < len(at) else len(tokens)
+    ]
 
 
 MAX_SECTION_WORDS = 400  # a longer section with headings inside is split at them
@@ -184,15 +224,28 @@ def split_sections(
     lines = body.split("\n")
     layout = layout or outline(body)
     headings, bounds, title_heading = layout.headings, layout.bounds, layout.title
+    # A section's text is read from the document's tokens where they are what its lines parse
+    # into alone, as passages reads them (raw HTML read as HTML): with no "<", raw HTML cannot
+    # start, and the two parsers differ in nothing else; with no reference definitions, a
+    # link reads the same alone as in the whole; "\r" would number lines apart from ours.
+    shared = not layout.references and "\r" not in body
+    blocks = _block_starts(layout.tokens)
 
     def text_between(start: int, stop: int) -> str:
         return "\n".join(lines[start:stop]).strip("\n")
+
+    def has_text_between(start: int, stop: int) -> bool:
+        text = text_between(start, stop)
+        tokens = None
+        if shared and "<" not in text:
+            tokens = _tokens_between(layout.tokens, blocks, start, stop)
+        return has_text(text, tokens)
 
     # Each section that has text: its heading (None: the preamble), path, first and end line.
     drafts: list[tuple[_Heading | None, tuple[str, ...], int, int]] = []
     preamble_start = title_heading.end if title_heading else 0
     preamble_end = bounds[0].start if bounds else len(lines)
-    if has_text(text_between(preamble_start, preamble_end)):
+    if has_text_between(preamble_start, preamble_end):
         drafts.append((None, (title,), preamble_start, preamble_end))
     stack: list[tuple[int, str, bool]] = []  # open headings: level, text, in a path already
     for n, heading in enumerate(bounds):
@@ -203,7 +256,7 @@ def split_sections(
             if not used:
                 carried.insert(0, text)
         path = (*(text for _, text, _ in stack), *carried, heading.text)
-        if not has_text(text_between(heading.end, stop)):
+        if not has_text_between(heading.end, stop):
             # Nothing to read: its words go to the next section's path, not to a 0-token section.
             stack.append((heading.level, heading.text, False))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -10,14 +11,18 @@ import pytest
 from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
 
+from index import passages
 from index.library import Library, load_library
+from index.metadata import split_front_matter
 from index.passages import inline_text, plain_blocks, section_sentences, visible_text
 from index.policy import Policy, PolicyError, parse_date, read_policy
+from index.sections import outline as read_outline
+from index.sections import split_sections
 from qa.answering.assistant import Assistant
 from qa.answering.evaluation import run_eval
 from qa.answering.render import render_markdown
 from qa.cli.main import main
-from qa.settings import Settings
+from qa.settings import Settings, bundled_policy
 from web.app import create_app
 
 DATA = Path(__file__).parents[1] / "data"
@@ -480,3 +485,53 @@ def test_privacy_qa_privacy_email_turns_requests_on_for_a_policy_with_no_email(
         )
         assert made.status_code == 201
     assert not [r for r in caplog.records if "names no contact e-mail" in r.getMessage()]
+
+
+# -- a section read from the document's own parse ------------------------------------------
+
+# Documents whose sections the shared reading must read as each section's own parse does,
+# and those where it must not be used (references, raw HTML, "\r", an attribute line).
+SHARED_READING = [
+    "Intro line.\n\n## One\nText one.\n\n- a\n- b\n\n## Two\n```\n## not a heading\n```\nAfter.\n",
+    "Setext\n======\nPreamble.\n\nOne\n---\nBody *em* `code` \\* escaped &amp; entity.\n\n"
+    "## Two\n| a | b |\n|---|---|\n| c | d |\n\n    indented code\n\n> quote\nlazy\n",
+    "## One {#first}\n{: #named .x}\nFirst line.\n\n## Two\n{: .only}\n\nText.\n"
+    "## Three\n\n1. a\n\n   loose\n2. b\n### Inside\nDeeper.\n",
+    "## One\nSee [the site][site].\n\n## Two\nMore.\n\n[site]: https://example.com\n",
+    "## One\nA <b>bold</b> claim.\n\n## Two\n<div>\nHTML block\n</div>\n\n## Three\n<https://x.io>\n",
+    "## One\r\nCarriage returns.\r\n\r\n## Two\r\nMore.\r\n",
+    "Old Mac lines.\n## One\rText one.\r\r## Two\rMore.\r\n## Three\nLast.\n",
+    "# Title\n\n## A\n\n## B\nOnly B has text.\n\n## C\n***\n\n## D\n![alt text](x.png)\n",
+]
+
+
+def _readable(path: Path) -> bool:
+    try:
+        read_policy(path.read_text(encoding="utf-8"), path.stem)
+    except PolicyError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *SHARED_READING,
+        *(
+            path.read_text(encoding="utf-8")
+            for path in [bundled_policy(), *sorted(DATA.glob("**/*.md"))]
+            if _readable(path)
+        ),
+    ],
+)
+def test_a_section_read_from_the_documents_tokens_reads_as_it_does_alone(text: str) -> None:
+    body = split_front_matter(text)[1]
+    # Each section's text parsed alone, as before: a document with references is read so.
+    alone = split_sections(body, "d", "T", replace(read_outline(body), references=True))
+    passages._READ.clear()
+    shared = split_sections(body, "d", "T", read_outline(body))
+    assert shared == alone
+    for section in shared:
+        # What reading the document remembered of each section, against its own parse.
+        own = passages._blocks(passages._parser().parse(section.markdown))
+        assert passages._READ[section.markdown] == own, section.id
