@@ -11,7 +11,7 @@ from index.bm25 import Params, Sparse, Term, idf, nonzero, practice_table, term_
 from index.policy import Section
 from index.practices import Practices, default_practices
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
-from index.spelling import Speller, english_words
+from index.spelling import Speller, english_words, known_words
 from index.tokens import Analyzer, text_words, word_texts
 
 # Params and QueryTerm are read from here by the callers of rank().
@@ -89,11 +89,11 @@ class Ranker:
         self._practice_lists = self._practice.tolist()
         self._covered_list = self._covered.tolist()
         words = [w for s in sections for w in text_words(" ".join(s.path) + " " + s.markdown)]
-        extra = [*analyzer.stopwords, *vocabulary, *(e for ex in self.examples for e in ex)]
+        asked = [w for ex in self.examples for text in ex for w in word_texts(text)]
         self.speller = Speller(
             [*words, *analyzer.vocabulary],
             english_words(),
-            extra=(w for text in extra for w in word_texts(text)),
+            extra=[*known_words((*analyzer.stopwords, *vocabulary)), *asked],
         )
         self._reader = self._reader_with(self.speller)
 

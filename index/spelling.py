@@ -16,6 +16,8 @@ from functools import lru_cache
 from spellchecker import SpellChecker
 from symspellpy import SymSpell, Verbosity
 
+from index.tokens import word_texts
+
 # A word this common in English is taken as meant, not as a typo of a policy word
 # ("compliant" is not "complaint"); rarer entries of the list include misspellings.
 MIN_ENGLISH_FREQUENCY = 50
@@ -28,6 +30,13 @@ def english_words() -> frozenset[str]:
     """Common English words, from the word list pyspellchecker ships (no download)."""
     frequencies = SpellChecker(distance=1).word_frequency.dictionary
     return frozenset(w for w, n in frequencies.items() if n >= MIN_ENGLISH_FREQUENCY)
+
+
+@lru_cache(maxsize=8)
+def known_words(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of `texts` (the stopwords and the vocabulary every document of an assistant
+    shares), each once, in order: read once, not for every document."""
+    return tuple(dict.fromkeys(w for text in texts for w in word_texts(text)))
 
 
 def allowed_distance(word: str) -> int:
