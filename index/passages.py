@@ -59,6 +59,17 @@ def split_attributes(text: str) -> tuple[str, str | None]:
 def drop_attribute_line(inline: Token) -> str | None:
     """Take a kramdown attribute line (`{: #id}`) off the start of a paragraph, if it has one;
     the id it names, or "" when it names none, or None when there was no such line."""
+    line = _attribute_line(inline)
+    if line is None:
+        return None
+    inline.children = (inline.children or [])[2:]
+    inline.content = inline.content.partition("\n")[2]
+    named = _ID.search(line)
+    return named.group(1) if named else ""
+
+
+def _attribute_line(inline: Token) -> str | None:
+    """The kramdown attribute line that opens a paragraph, or None."""
     children = inline.children or []
     if not children or children[0].type != "text":
         return None
@@ -67,10 +78,14 @@ def drop_attribute_line(inline: Token) -> str | None:
         len(children) > 1 and children[1].type not in ("softbreak", "hardbreak")
     ):
         return None
-    inline.children = children[2:]
-    inline.content = inline.content.partition("\n")[2]
-    named = _ID.search(first)
-    return named.group(1) if named else ""
+    return first
+
+
+def _without_attribute_line(inline: Token) -> list[Token]:
+    """A paragraph's children as `drop_attribute_line` leaves them, the tokens left as they are
+    (a section's tokens may be its HTML's too, see `keep_tokens`)."""
+    children = inline.children or []
+    return children if _attribute_line(inline) is None else children[2:]
 
 
 @lru_cache(maxsize=2)
@@ -240,13 +255,31 @@ def _blocks(tokens: list[Token]) -> tuple[str, ...]:
         elif token.type == "html_block":
             blocks.extend(visible_text(token.content))
         elif token.type == "inline" and token.children:
-            drop_attribute_line(token)
-            text = split_attributes(" ".join(inline_text(token.children).split()))[0]
+            children = _without_attribute_line(token)
+            text = split_attributes(" ".join(inline_text(children).split()))[0]
             if text and cells is not None:
                 cells.append(text)
             elif text:
                 blocks.append(text)
     return tuple(blocks)
+
+
+# The document's tokens of a section's text, from `split_sections` to the section's HTML
+# (qa/answering/render.py): the document is parsed once for both. Taken once; emptied when
+# full, as _READ is (a document read but never shown leaves its sections here until then).
+_TOKENS: dict[str, list[Token]] = {}
+
+
+def keep_tokens(markdown: str, tokens: list[Token]) -> None:
+    """Keep a section's tokens (the document's, as `read_blocks` takes them) for its HTML."""
+    if len(_TOKENS) >= _READ_LIMIT:
+        _TOKENS.clear()
+    _TOKENS[markdown] = tokens
+
+
+def take_tokens(markdown: str) -> list[Token] | None:
+    """The tokens kept for a section's text, once; None if none were (or they were taken)."""
+    return _TOKENS.pop(markdown, None)
 
 
 def has_text(markdown: str, tokens: list[Token] | None = None) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 
-from index.passages import drop_attribute_line, has_text, split_attributes
+from index.passages import drop_attribute_line, has_text, keep_tokens, split_attributes
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -228,6 +228,7 @@ def split_sections(
     # into alone, as passages reads them (raw HTML read as HTML): with no "<", raw HTML cannot
     # start, and the two parsers differ in nothing else; with no reference definitions, a
     # link reads the same alone as in the whole; "\r" would number lines apart from ours.
+    # The tokens are kept for the section's HTML too.
     shared = not layout.references and "\r" not in body
     blocks = _block_starts(layout.tokens)
 
@@ -236,10 +237,13 @@ def split_sections(
 
     def has_text_between(start: int, stop: int) -> bool:
         text = text_between(start, stop)
-        tokens = None
-        if shared and "<" not in text:
-            tokens = _tokens_between(layout.tokens, blocks, start, stop)
-        return has_text(text, tokens)
+        tokens = _tokens_between(layout.tokens, blocks, start, stop) if shared else None
+        found = has_text(text, tokens if "<" not in text else None)
+        if found and tokens is not None:
+            # The page's HTML reads raw HTML as text, as this parse did: its tokens are the
+            # section's there too (qa/answering/render.py checks its links).
+            keep_tokens(text, tokens)
+        return found
 
     # Each section that has text: its heading (None: the preamble), path, first and end line.
     drafts: list[tuple[_Heading | None, tuple[str, ...], int, int]] = []

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-from index.passages import ATTRIBUTES, drop_attribute_line
+from index.passages import ATTRIBUTES, drop_attribute_line, take_tokens
 from index.policy import heading_text
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
@@ -100,10 +100,36 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+_RULES = (_images_as_text, _align_by_class, _heading_anchors)  # as _parser() runs them
+
+
 def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) -> str:
     """HTML for a section body; nothing from the document can inject markup or script.
 
     `subheadings` are (id, text) of the headings inside it (Section.subheadings), so that
     each can be linked to."""
-    html: str = _parser().render(markdown, {"subheadings": tuple(subheadings)})
+    parser = _parser()
+    env = {"subheadings": tuple(subheadings)}
+    tokens = take_tokens(markdown)
+    if tokens is not None and _links_allowed(parser, tokens):
+        # The document's parse of the section, kept when the policy was read: the tokens this
+        # parser makes of the section alone (raw HTML as text too), if each link is one that
+        # ours lets be a link (markdown-it's own rule, which the document was parsed with,
+        # refuses fewer: a link both refuse is text in both). Then only our rules are left.
+        state = StateCore("", parser, env, list(tokens))
+        for rule in _RULES:
+            rule(state)
+        shared: str = parser.renderer.render(state.tokens, parser.options, env)
+        return shared
+    html: str = parser.render(markdown, env)
     return html
+
+
+def _links_allowed(parser: MarkdownIt, tokens: list[Token]) -> bool:
+    for block in tokens:
+        for child in block.children or ():
+            if child.type == "link_open" and not parser.validateLink(str(child.attrs["href"])):
+                return False
+            if child.type == "image" and not parser.validateLink(str(child.attrs["src"])):
+                return False
+    return True

@@ -502,6 +502,14 @@ SHARED_READING = [
     "## One\r\nCarriage returns.\r\n\r\n## Two\r\nMore.\r\n",
     "Old Mac lines.\n## One\rText one.\r\r## Two\rMore.\r\n## Three\nLast.\n",
     "# Title\n\n## A\n\n## B\nOnly B has text.\n\n## C\n***\n\n## D\n![alt text](x.png)\n",
+    # Links our pages refuse and markdown-it does not, and ones both refuse or allow.
+    "## Links\n[web](https://a.io) [mail](mailto:p@a.io) [file](ftp://a.io/x) [js](javascript:x)"
+    " ![img](data:image/png;base64,AAAA) [rel](/policy#x) [tel](tel:+15550100)\n\n"
+    "## Only good links\nSee [us](https://a.io) and ![*alt* text](https://a.io/i.png).\n",
+    "## Table\n| left | right |\n|:-----|------:|\n| a | b |\n\n### Sub {#custom-id}\nText.\n\n"
+    "{: .note}\nAfter an attribute line.\n\n{: .lonely}\n\n### {: .only-attributes}\n\n"
+    "#### Plain sub\nEnd.\n",
+    "## Raw\n<script>alert(1)</script>\n\nInline <img src=x onerror=alert(1)> and &copy;.\n",
 ]
 
 
@@ -513,17 +521,18 @@ def _readable(path: Path) -> bool:
     return True
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        *SHARED_READING,
-        *(
-            path.read_text(encoding="utf-8")
-            for path in [bundled_policy(), *sorted(DATA.glob("**/*.md"))]
-            if _readable(path)
-        ),
-    ],
-)
+# The tricky documents and every one of our policies.
+SHARED_DOCUMENTS = [
+    *SHARED_READING,
+    *(
+        path.read_text(encoding="utf-8")
+        for path in [bundled_policy(), *sorted(DATA.glob("**/*.md"))]
+        if _readable(path)
+    ),
+]
+
+
+@pytest.mark.parametrize("text", SHARED_DOCUMENTS)
 def test_a_section_read_from_the_documents_tokens_reads_as_it_does_alone(text: str) -> None:
     body = split_front_matter(text)[1]
     # Each section's text parsed alone, as before: a document with references is read so.
@@ -535,3 +544,19 @@ def test_a_section_read_from_the_documents_tokens_reads_as_it_does_alone(text: s
         # What reading the document remembered of each section, against its own parse.
         own = passages._blocks(passages._parser().parse(section.markdown))
         assert passages._READ[section.markdown] == own, section.id
+
+
+@pytest.mark.parametrize("text", SHARED_DOCUMENTS)
+def test_a_sections_html_from_the_documents_tokens_is_its_html_alone(text: str) -> None:
+    passages._TOKENS.clear()
+    policy = read_policy(text, "shared")
+    kept = set(passages._TOKENS)
+    assert kept <= {s.markdown for s in policy.sections}
+    for section in policy.sections:
+        # The first render takes the tokens the document's parse kept (if any), the second
+        # parses the section alone, as every render did before.
+        shared = render_markdown(section.markdown, section.subheadings)
+        assert section.markdown not in passages._TOKENS
+        assert shared == render_markdown(section.markdown, section.subheadings), section.id
+    if "\r" not in text and "[site]:" not in text:
+        assert kept, "no section's tokens were kept"
