@@ -60,13 +60,18 @@ class Practices:
                 # Cues that stem alike (delete, deletion) are one cue: a word counts once.
                 if stems and (stems, index) not in same_first:
                     same_first.append((stems, index))
-        # Each cue's index, in the order of _by_first; by the stem it starts with, the cues and
-        # their indices (a cue found is counted by its index, without hashing its tuple).
+        # Each cue's index, in the order of _by_first; by the stem it starts with, the indices
+        # of the one-word cues (found wherever the stem is) and the longer cues with theirs (a
+        # cue found is counted by its index, without hashing its tuple).
         self.cue_practice: list[int] = []
-        self._cue_ids: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        self._cue_ids: dict[str, tuple[list[int], list[tuple[tuple[str, ...], int]]]] = {}
         for first, entries in self._by_first.items():
+            alone, longer = self._cue_ids.setdefault(first, ([], []))
             for cue_stems, practice in entries:
-                self._cue_ids.setdefault(first, []).append((cue_stems, len(self.cue_practice)))
+                if len(cue_stems) == 1:
+                    alone.append(len(self.cue_practice))
+                else:
+                    longer.append((cue_stems, len(self.cue_practice)))
                 self.cue_practice.append(practice)
         self.analyzer = analyzer
         self._questions: dict[str, list[tuple[tuple[str, ...], int]]] = {}
@@ -108,7 +113,13 @@ class Practices:
         for row, stems in enumerate(texts):
             offset = row * width
             for i, stem in enumerate(stems):
-                for cue, cue_id in self._cue_ids.get(stem, ()):
+                found = self._cue_ids.get(stem)
+                if found is None:
+                    continue
+                alone, longer = found
+                for cue_id in alone:
+                    cells.append(offset + cue_id)
+                for cue, cue_id in longer:
                     if _stands_at(stems, i, cue):
                         cells.append(offset + cue_id)
         counts = np.bincount(np.asarray(cells, dtype=np.int64), minlength=len(texts) * width)
