@@ -251,7 +251,10 @@ class Analyzer:
 
     def is_stopword(self, word: str) -> bool:
         """True for a normalised word that carries no meaning for retrieval."""
-        return word in self.stopwords or self._unelided(word) in self.stopwords
+        if word in self.stopwords:
+            return True
+        plain = self._unelided(word)  # the word itself unless an elision came off it
+        return plain is not word and plain in self.stopwords
 
     def content_stems(self, text: str) -> list[str]:
         """Stems of the non-stopwords of `text`, in order, without phrase terms."""
