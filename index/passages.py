@@ -11,7 +11,10 @@ from html.parser import HTMLParser
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+# A sentence ends after its punctuation (the match's first character), before the space. The
+# punctuation is matched, not looked behind for, so that the search skips to it.
+_BOUNDARY = re.compile(r"[.!?][\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+_INITIALS = re.compile(r"(?:\w\.)+")  # "U.S.", "J.R.R.": not a sentence's end
 _ABBREVIATIONS = frozenset(
     {
         "e.g.",
@@ -296,11 +299,12 @@ def split_sentences(block: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(block):
-        before = block[start : match.start()].rsplit(None, 1)
+        end = match.start() + 1
+        before = block[start:end].rsplit(None, 1)
         last_word = before[-1].casefold() if before else ""
-        if last_word in _ABBREVIATIONS or re.fullmatch(r"(?:\w\.)+", last_word):
+        if last_word in _ABBREVIATIONS or _INITIALS.fullmatch(last_word):
             continue
-        sentences.append(block[start : match.start()].strip())
+        sentences.append(block[start:end].strip())
         start = match.end()
     tail = block[start:].strip()
     if tail:

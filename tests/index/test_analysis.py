@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,8 @@ from rank_bm25 import BM25Okapi
 
 from index.analysis import analyse_section, analyse_sentence
 from index.bm25 import Params, Term, _with_synonyms, doc_sets, idf, term_scores, term_table
-from index.passages import section_sentences
+from index.passages import _ABBREVIATIONS as ABBREVIATIONS
+from index.passages import plain_blocks, section_sentences, split_sentences
 from index.policy import load_policy, read_policy
 from index.practices import stem_words
 from index.tokens import Analyzer, default_analyzer, split_words
@@ -160,3 +163,30 @@ def test_a_heading_path_analysed_once_reads_as_the_ranker_and_the_practices_read
     heading = analyse_sentence(path, ANALYZER)
     assert heading.terms == ANALYZER.terms(path)
     assert heading.stems == stem_words(ANALYZER, path)
+
+
+def _split_as_before(block: str) -> list[str]:
+    """split_sentences with the boundary looked behind for, as it was written first."""
+    boundary = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+    sentences: list[str] = []
+    start = 0
+    for match in boundary.finditer(block):
+        before = block[start : match.start()].rsplit(None, 1)
+        last_word = before[-1].casefold() if before else ""
+        if last_word in ABBREVIATIONS or re.fullmatch(r"(?:\w\.)+", last_word):
+            continue
+        sentences.append(block[start : match.start()].strip())
+        start = match.end()
+    tail = block[start:].strip()
+    return [s for s in [*sentences, tail] if s]
+
+
+def test_sentences_end_where_the_boundary_looked_behind_for_ended_them() -> None:
+    rng = random.Random(5)
+    alphabet = ".!? \"”')]“([A9a\ne.g"
+    made = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    blocks = [
+        b for path in POLICIES for s in load_policy(path).sections for b in plain_blocks(s.markdown)
+    ]
+    for block in [*made, *blocks, *TRICKY]:
+        assert split_sentences(block) == _split_as_before(block), block
