@@ -108,7 +108,10 @@ class Assistant:
             for name, policy in library.documents.items()
         }
         self.contact = read_contact_card(library.default)
-        self._gives = {name: contact_routes(policy) for name, policy in library.documents.items()}
+        self._gives = {
+            name: contact_routes(policy, self.contact if policy is library.default else None)
+            for name, policy in library.documents.items()
+        }
         self.contacts = {
             name: section
             for name, policy in library.documents.items()

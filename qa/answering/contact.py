@@ -102,10 +102,11 @@ _PHONE_WORD = re.compile(r"\b(?:phone|telephone|tel|call|fax)\b", re.IGNORECASE)
 _PHONE_PARTS = ("phone", "tel", "call", "fax")  # "telephone" has "tel" in it
 
 
-def contact_routes(policy: Policy) -> frozenset[str]:
+def contact_routes(policy: Policy, card: ContactCard | None = None) -> frozenset[str]:
     """Which of CONTACT_ROUTES the policy gives: a phone number (on its contact card, or a line
-    that says phone or call and has seven digits or more), a postal address (on its card)."""
-    card = read_contact_card(policy)
+    that says phone or call and has seven digits or more), a postal address (on its card).
+    `card` is the policy's contact card, when the caller has read it."""
+    card = read_contact_card(policy) if card is None else card
     body = "\n".join(s.markdown for s in policy.sections)
     lines = _lines_with(_PHONE_WORD, _PHONE_PARTS, body)
     numbered = any(sum(c.isdigit() for c in line) >= 7 for line in lines)
