@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from index.analysis import analyse_section, analyse_sentence
-from index.bm25 import Params, Sparse, Term, idf, nonzero, practice_table, term_table
+from index.bm25 import Params, Sparse, Term, idf, nonzero, term_table
 from index.policy import Section
+from index.practice_table import practice_table
 from index.practices import Practices, default_practices
 from index.query import Hit, QueryReader, QueryTerm, Ranking, rank_by_practice
 from index.spelling import Speller, english_words, known_words

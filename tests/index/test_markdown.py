@@ -14,10 +14,11 @@ from markdown_it import MarkdownIt
 from index import passages
 from index.library import Library, load_library
 from index.metadata import split_front_matter
-from index.passages import inline_text, plain_blocks, section_sentences, visible_text
+from index.passages import inline_text, plain_blocks, section_sentences
 from index.policy import Policy, PolicyError, parse_date, read_policy
 from index.sections import outline as read_outline
 from index.sections import split_sections
+from index.visible import visible_text
 from qa.answering.assistant import Assistant
 from qa.answering.evaluation import run_eval
 from qa.answering.render import render_markdown
