@@ -89,18 +89,23 @@ def _heading_anchors(state: StateCore) -> None:
     state.tokens = kept
 
 
+# Our rules, in the order they run after markdown-it's own: by the parser on a section's text,
+# and on the document's tokens of a section by render_markdown.
+_RULES = {
+    "images_as_text": _images_as_text,
+    "align_by_class": _align_by_class,
+    "heading_anchors": _heading_anchors,
+}
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False escapes any raw HTML in the source (tests/web/test_xss.py holds it to that).
     parser = _Markdown("commonmark", {"html": False, "linkify": False, "typographer": False})
     parser.enable("table")
-    parser.core.ruler.push("images_as_text", _images_as_text)
-    parser.core.ruler.push("align_by_class", _align_by_class)
-    parser.core.ruler.push("heading_anchors", _heading_anchors)
+    for name, rule in _RULES.items():
+        parser.core.ruler.push(name, rule)
     return parser
-
-
-_RULES = (_images_as_text, _align_by_class, _heading_anchors)  # as _parser() runs them
 
 
 def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) -> str:
@@ -117,7 +122,7 @@ def render_markdown(markdown: str, subheadings: Sequence[tuple[str, str]] = ()) 
         # ours lets be a link (markdown-it's own rule, which the document was parsed with,
         # refuses fewer: a link both refuse is text in both). Then only our rules are left.
         state = StateCore("", parser, env, list(tokens))
-        for rule in _RULES:
+        for rule in _RULES.values():
             rule(state)
         shared: str = parser.renderer.render(state.tokens, parser.options, env)
         return shared
