@@ -185,10 +185,8 @@ def term_table(
         term: Term(scores[k], presence[k], idf(n, len(with_examples[term])), sentence_presence[k])
         for k, term in enumerate(names)
     }
-    matrices = (scores, presence, sentence_presence)
-    row = {term: k for k, term in enumerate(names)}
     return TermTable(
-        _with_synonyms(direct, analyzer, params, matrices, row),
+        _with_synonyms(direct, analyzer, params, (scores, presence, sentence_presence)),
         offsets,
         units,
         unit_section,
@@ -219,17 +217,17 @@ def _with_synonyms(
     analyzer: Analyzer,
     params: Params,
     matrices: tuple[Vector, Vector, Vector],
-    row: dict[str, int],
 ) -> dict[str, Term]:
     """Each term of a synonym group also scores, at `synonym_weight`, where its relatives do.
 
     `matrices` are the scores, presence and sentence presence of the `direct` terms, a row each
-    (`row`). A group's vectors are the maximum of its members' rows, and a term's the maximum of
-    its own and its groups': each taken for all groups or terms at once (a call per group and
-    term cost a policy half a millisecond). A maximum is exact in any order, so the floats are
-    those of one group at a time."""
+    in their order. A group's vectors are the maximum of its members' rows, and a term's the
+    maximum of its own and its groups': each taken for all groups or terms at once (a call per
+    group and term cost a policy half a millisecond). A maximum is exact in any order, so the
+    floats are those of one group at a time."""
     terms = dict(direct)
     w = params.synonym_weight
+    row = {term: k for k, term in enumerate(direct)}
     n = len(row)
     members: list[list[int]] = []  # the member rows of each group that has members
     idfs: list[float] = []

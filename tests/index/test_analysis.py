@@ -133,8 +133,7 @@ def test_synonyms_taken_at_once_are_those_taken_one_group_at_a_time(path: Path) 
         np.vstack([getattr(t, field) for t in direct.values()])
         for field in ("scores", "presence", "sentences")
     )
-    row = {term: k for k, term in enumerate(direct)}
-    found = _with_synonyms(direct, analyzer, params, matrices, row)  # type: ignore[arg-type]
+    found = _with_synonyms(direct, analyzer, params, matrices)  # type: ignore[arg-type]
     expected = _one_group_at_a_time(direct, analyzer, params.synonym_weight)
     assert list(found) == list(expected)
     assert len(found) > len(direct)
