@@ -4,6 +4,9 @@ is on; and the same scan does find them when it is off, so the test can fail."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -141,3 +144,44 @@ def test_without_a_key_the_same_scan_finds_the_canaries(
         assert client.post("/api/rights-requests", json=body).status_code == 201
     found = canary.found_in(_files(tmp_path)[SQLITE_FILE])
     assert sorted(found) == ["details", "email", "name"]
+
+
+def _traced(kind: str, data_dir: Path, canary: Canaries) -> str:
+    """The spans an app makes in a process whose environment gives it a tracer provider."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.tracing",
+            kind,
+            str(data_dir),
+            f"cookies {canary('question')}",
+            canary("status token"),
+        ],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_a_tracer_provider_in_the_environment_gets_no_visitor_text_from_our_app(
+    tmp_path: Path,
+) -> None:
+    # FastAPI's own OpenTelemetry spans carry a request's query string: a question asked in
+    # ?q=, a status link's token. Ours are off; our metrics are /metrics.
+    canary = Canaries()
+    spans = _traced("ours", tmp_path, canary)
+    assert canary.found_in(spans) == [], spans
+    assert json.loads(spans) == []
+
+
+@pytest.mark.slow
+def test_the_same_provider_gets_the_question_from_fastapi_as_it_comes(tmp_path: Path) -> None:
+    canary = Canaries()
+    spans = _traced("bare", tmp_path, canary)
+    assert sorted(canary.found_in(spans)) == ["question", "status token"], spans

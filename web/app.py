@@ -7,6 +7,7 @@ import secrets
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from qa.answering.assistant import Assistant
 from qa.answering.build import assistant_for
@@ -31,6 +32,9 @@ from web.pages import policy as pages
 MAX_BODY_BYTES = 64 * 1024
 
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def build_assistant(settings: Settings) -> Assistant:
     """The assistant the settings name (qa/answering/build.py); PolicyError names a broken
     file."""
@@ -50,6 +54,10 @@ def create_app(
         redoc_url=None,
         generate_unique_id_function=operation_id,
         lifespan=app_lifespan(settings, store),
+        # FastAPI's own OpenTelemetry off: its spans carry a request's query string (a question
+        # asked in ?q=, a status link's token) to whatever tracer the environment configures,
+        # past our redacted logs. Our metrics are /metrics (tests/test_privacy.py).
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.assistant = assistant or build_assistant(settings)
