@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 
 from qa.answering.assistant import Assistant
@@ -43,16 +44,22 @@ def measure(
     questions: list[str],
     warmup: int = 200,
     warm: list[str] | None = None,
+    flush_bytes: int = 0,
 ) -> Latency:
     """Time answer() for every question, after a warm-up on the first `warmup` of them, or on
     `warm` if given (other questions: then no part of a timed answer was met before); also
-    time the reply's serialisation."""
+    time the reply's serialisation. With `flush_bytes`, that much memory is read before each
+    question (untimed): more than the CPU's caches hold, each answer then starts from memory,
+    as an answer in a busy server starts from caches that its framework's work has filled."""
     for question in questions[:warmup] if warm is None else warm:
         orjson.dumps(assistant.answer(question).to_dict())
     answer_ms: list[float] = []
     json_ms: list[float] = []
     clock = time.perf_counter_ns
+    flush = np.ones(max(1, flush_bytes // 8))
     for question in questions:
+        if flush_bytes:
+            flush.sum()
         start = clock()
         answer = assistant.answer(question)
         middle = clock()

@@ -32,6 +32,10 @@ def test_quick_bench_json_has_the_figures(capsys: pytest.CaptureFixture[str]) ->
     assert synthetic["sections"] == 40
     assert 0 < bundled["p50_ms"] <= bundled["p99_ms"]
     assert data["server_time"]["ask_us"] > 0 and "http" not in data
+    caches = data["caches"]
+    assert caches["emptied"]["questions"] == caches["warm"]["questions"] == 20
+    assert caches["emptied"]["p50_ms"] > 0 and caches["flush_bytes"] >= 32 * 2**20
+    assert "answer_in_server_us" not in data  # no wrk run, no figure
 
 
 def test_synthetic_policy_has_forty_sections_and_a_contact_card() -> None:
