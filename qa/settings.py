@@ -214,6 +214,14 @@ class Settings:
         values.webhook_secret,
         secret=True,
     )
+    webhook_old_secrets: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated secrets being rotated out (each of PRIVACY_QA_WEBHOOK_SECRET's form): "
+        "events are signed with these too, so a receiver still holding one verifies them; "
+        "remove each once every receiver has the new secret. Default: none.",
+        values.webhook_secrets,
+        secret=True,
+    )
     webhook_timeout_seconds: float = _setting(
         15.0,
         "Seconds to wait for a webhook endpoint to answer; no 2xx by then and the event is "

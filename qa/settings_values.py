@@ -280,3 +280,8 @@ def webhook_secret(value: str) -> str:
             f"the key after whsec_ must be 24 to 64 bytes, not {len(key)}; {MAKE_WEBHOOK_SECRET}"
         )
     return value
+
+
+def webhook_secrets(value: str) -> tuple[str, ...]:
+    """Several secrets of webhook_secret's form, comma-separated."""
+    return tuple(webhook_secret(part.strip()) for part in value.split(",") if part.strip())

@@ -79,7 +79,8 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
         if args.retry_now:
             for box in boxes:
                 delivery = box.retry_now()
-                print(f"{box.channel}: sent {delivery.sent}, failed {delivery.failed}")
+                refused = f", refused {delivery.refused}" if delivery.refused else ""
+                print(f"{box.channel}: sent {delivery.sent}, failed {delivery.failed}{refused}")
         mail, hooks = (box.pending() for box in boxes)
     for item in (*mail, *hooks):
         print(

@@ -25,13 +25,14 @@ from email.message import EmailMessage
 from sqlalchemy import Connection, or_, select, update
 
 from qa.delivery.backlog import Backlog
-from qa.delivery.transports import OutgoingMail, Transport
+from qa.delivery.transports import Failure, OutgoingMail, Transport
 from qa.storage.schema import outbox, utcnow
 from qa.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+MAX_RETRY_AFTER = timedelta(days=1)  # the longest wait a receiver's Retry-After sets
 LEASE = timedelta(minutes=2)
 BATCH = 50
 
@@ -41,7 +42,8 @@ class Delivery:
     """What one round of sending did."""
 
     sent: int
-    failed: int
+    failed: int  # to be tried again
+    refused: int = 0  # refused by the receiver for good (a webhook endpoint's 410 Gone)
 
 
 class Outbox(Backlog):
@@ -179,11 +181,11 @@ class Outbox(Backlog):
 
     def deliver_due(self, now: datetime | None = None) -> Delivery:
         """Send every mail that is due, batch by batch; what fails is scheduled again."""
-        sent = failed = 0
+        sent = failed = refused = 0
         while True:
             mails = self.claim(now)
             if not mails:
-                return Delivery(sent, failed)
+                return Delivery(sent, failed, refused)
             results = self.transport.send(self.sender, mails)
             done = utcnow()
             erased_meanwhile: list[str] = []
@@ -226,12 +228,34 @@ class Outbox(Backlog):
                         conn.execute(select(outbox.c.attempts).where(mine)).scalar_one_or_none()
                         or 0
                     ) + 1
+                    if isinstance(error, Failure) and error.final:
+                        # The receiver wants no more (a webhook endpoint's 410 Gone): nothing
+                        # is retried, and the body and address are of no more use here.
+                        conn.execute(
+                            update(outbox)
+                            .where(mine)
+                            .values(
+                                status="refused",
+                                attempts=attempts,
+                                last_error=error[:200],
+                                lease_owner=None,
+                                lease_until=None,
+                                raw=None,
+                                recipient=None,
+                            )
+                        )
+                        refused += 1
+                        continue
+                    wait = self.backoff(attempts)
+                    if isinstance(error, Failure) and error.after is not None:
+                        # The receiver's Retry-After, if later than the back-off (at most a day).
+                        wait = max(wait, min(error.after, MAX_RETRY_AFTER))
                     conn.execute(
                         update(outbox)
                         .where(mine)
                         .values(
                             attempts=attempts,
-                            next_attempt_at=done + self.backoff(attempts),
+                            next_attempt_at=done + wait,
                             last_error=error[:200],
                             lease_owner=None,
                             lease_until=None,
@@ -240,10 +264,16 @@ class Outbox(Backlog):
                     failed += 1
             if erased_meanwhile:
                 self.transport.discard(erased_meanwhile)
+            if refused:
+                log.warning(
+                    "outbox: %d %s(s) refused by the receiver for good; not retried",
+                    refused,
+                    self.channel,
+                )
             if failed:
                 log.warning("outbox: %d %s(s) not delivered; will retry", failed, self.channel)
                 # One failing round is enough: the rest waits for its back-off.
-                return Delivery(sent, failed)
+                return Delivery(sent, failed, refused)
 
     def retry_now(self) -> Delivery:
         """Make every pending mail due now, then deliver."""

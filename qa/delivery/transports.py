@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -30,12 +31,28 @@ class OutgoingMail:
     lease_owner: str
 
 
+class Failure(str):
+    """A delivery's short error (no addresses), with what the receiver asked of the retry:
+    none sooner than `after`, or none at all (`final`: the row is refused, not retried)."""
+
+    after: timedelta | None
+    final: bool
+
+    def __new__(cls, text: str, *, after: timedelta | None = None, final: bool = False) -> Failure:
+        """The error `text`, as a str, with the receiver's wishes."""
+        made = super().__new__(cls, text)
+        made.after = after
+        made.final = final
+        return made
+
+
 class Transport(Protocol):
     """Hands messages to the outside world; raises on failure."""
 
     def send(self, sender: str, mails: Sequence[OutgoingMail]) -> dict[int, str | None]:
-        """Send each mail; map its id to None when sent, or to a short error (no addresses).
-        A mail left out was not tried (the round ran out of time): it is released as it was."""
+        """Send each mail; map its id to None when sent, or to a short error (no addresses),
+        a `Failure` where the receiver said when to try again, or not to. A mail left out was
+        not tried (the round ran out of time): it is released as it was."""
         ...
 
     def discard(self, message_ids: Sequence[str]) -> int:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx2
@@ -26,7 +27,7 @@ import orjson
 from sqlalchemy import Connection
 
 from qa.delivery.outbox import Outbox
-from qa.delivery.transports import OutgoingMail
+from qa.delivery.transports import Failure, OutgoingMail
 from qa.settings import WEBHOOK_SECRET_PREFIX, Settings
 from qa.storage.schema import utcnow
 from qa.storage.store import Store
@@ -71,11 +72,40 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-class WebhookTransport:
-    """POSTs each delivery to its endpoint (httpx, in the sender's thread); 2xx is delivered."""
+def retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """A Retry-After header's wait: seconds, or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when - (now or utcnow()), timedelta(0))
 
-    def __init__(self, secret: str, timeout: float = 15.0) -> None:
+
+def refusal_of(status: int, after: str | None) -> Failure:
+    """The Failure an endpoint's non-2xx answer is (Standard Webhooks' status handling): 410 Gone
+    ends the delivery, a Retry-After sets the earliest next try, the rest back off as usual."""
+    if status == 410:
+        return Failure(
+            "HTTP 410: the endpoint is gone; remove it from PRIVACY_QA_WEBHOOK_URL", final=True
+        )
+    return Failure(f"HTTP {status}", after=retry_after(after))
+
+
+class WebhookTransport:
+    """POSTs each delivery to its endpoint (httpx, in the sender's thread); 2xx is delivered.
+    Each event is signed with `secret` and with every one of `old_secrets` (a rotation: a
+    receiver that holds either verifies it)."""
+
+    def __init__(self, secret: str, timeout: float = 15.0, old_secrets: Sequence[str] = ()) -> None:
         self.secret = secret
+        self.old_secrets = tuple(old_secrets)
         self.timeout = timeout
 
     @property
@@ -97,7 +127,7 @@ class WebhookTransport:
         if not self.secret:  # rows queued before the secret was unset wait for it
             return {mail.id: "PRIVACY_QA_WEBHOOK_SECRET not set" for mail in mails}
         results: dict[int, str | None] = {}
-        broken: dict[str, str] = {}
+        broken: dict[str, Failure] = {}
         ends = time.monotonic() + self.round_seconds
         with httpx2.Client(timeout=self.timeout, follow_redirects=False) as client:
             for mail in mails:
@@ -108,11 +138,21 @@ class WebhookTransport:
                     results[mail.id] = broken[url]
                     continue
                 results[mail.id] = error = self._post(client, url, mail)
-                if error is not None and not error.startswith("HTTP "):
+                if error is not None and (
+                    not error.startswith("HTTP ") or error.final or error.after is not None
+                ):
+                    # Down, gone, or asking us to wait: its other rows wait for the next round
+                    # (or are refused with it), with no POST each.
                     broken[url] = error
         return results
 
-    def _post(self, client: httpx2.Client, url: str, mail: OutgoingMail) -> str | None:
+    def signature(self, webhook_id: str, stamp: int, body: bytes) -> str:
+        """The webhook-signature header: one signature per secret, space-separated."""
+        return " ".join(
+            sign(secret, webhook_id, stamp, body) for secret in (self.secret, *self.old_secrets)
+        )
+
+    def _post(self, client: httpx2.Client, url: str, mail: OutgoingMail) -> Failure | None:
         webhook_id = webhook_id_of(mail.message_id)
         # The attempt's time, not the event's: a receiver rejects old timestamps (replays).
         stamp = int(time.time())
@@ -121,17 +161,18 @@ class WebhookTransport:
             "user-agent": USER_AGENT,
             "webhook-id": webhook_id,
             "webhook-timestamp": str(stamp),
-            "webhook-signature": sign(self.secret, webhook_id, stamp, mail.raw),
+            "webhook-signature": self.signature(webhook_id, stamp, mail.raw),
         }
         try:
             # Streamed: only the status is needed, never the receiver's body.
             with client.stream("POST", url, content=mail.raw, headers=headers) as response:
                 status = response.status_code
+                after = response.headers.get("retry-after")
         except (httpx2.HTTPError, httpx2.InvalidURL, OSError) as exc:
             # The class name only: a message may quote the URL, which may hold a token.
-            return type(exc).__name__
+            return Failure(type(exc).__name__)
         # A redirect is a failure too (Standard Webhooks): the URL should be updated instead.
-        return None if 200 <= status < 300 else f"HTTP {status}"
+        return None if 200 <= status < 300 else refusal_of(status, after)
 
     def discard(self, message_ids: Sequence[str]) -> int:
         """Nothing kept here to delete."""
@@ -149,9 +190,10 @@ class Webhooks:
         *,
         timeout: float = 15.0,
         retry_seconds: float = 5.0,
+        old_secrets: Sequence[str] = (),
     ) -> None:
         self.urls = tuple(urls)
-        transport = WebhookTransport(secret, timeout)
+        transport = WebhookTransport(secret, timeout, old_secrets)
         self.outbox = Outbox(
             store,
             transport,
@@ -202,4 +244,5 @@ def webhooks_for(settings: Settings, store: Store) -> Webhooks:
         settings.webhook_secret,
         timeout=settings.webhook_timeout_seconds,
         retry_seconds=settings.webhook_retry_seconds,
+        old_secrets=settings.webhook_old_secrets,
     )

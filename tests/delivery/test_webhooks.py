@@ -343,6 +343,7 @@ def test_outbox_command_lists_pending_webhook_deliveries(
         ({"PRIVACY_QA_WEBHOOK_SECRET": "s3cr3t-value-0123456789"}, "WEBHOOK_SECRET", "whsec_"),
         ({"PRIVACY_QA_WEBHOOK_SECRET": "whsec_s3cr3t!value"}, "WEBHOOK_SECRET", "base64"),
         ({"PRIVACY_QA_WEBHOOK_SECRET": "whsec_czNjcjN0"}, "WEBHOOK_SECRET", "24 to 64 bytes"),
+        ({"PRIVACY_QA_WEBHOOK_OLD_SECRETS": "whsec_s3cr3t!value"}, "WEBHOOK_OLD_SECRETS", "base64"),
         ({"PRIVACY_QA_WEBHOOK_TIMEOUT_SECONDS": "0"}, "WEBHOOK_TIMEOUT_SECONDS", "above 0"),
     ],
 )

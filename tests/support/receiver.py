@@ -45,12 +45,15 @@ class Hit:
 
 @dataclass
 class Receiver:
-    """Answers `status` to every POST, except `fail_first` answers of 500 first; with `hang`
-    set it answers nothing until `release()` (or until `hang` is cleared, for later ones)."""
+    """Answers `status` to every POST, except `fail_first` answers of `fail_status` (500) first,
+    with the `fail_headers` given; with `hang` set it answers nothing until `release()` (or
+    until `hang` is cleared, for later ones)."""
 
     port: int = field(default_factory=free_port)
     status: int = 204
     fail_first: int = 0
+    fail_status: int = 500
+    fail_headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
     hits: list[Hit] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +81,9 @@ class Receiver:
                     receiver._released.wait()
                     return  # the sender gave up long ago; nothing to answer
                 self.send_response(status)
+                if status == receiver.fail_status:
+                    for name, value in receiver.fail_headers.items():
+                        self.send_header(name, value)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -94,7 +100,7 @@ class Receiver:
             if self.hang:
                 return 0
             if len(self.hits) < self.fail_first:
-                return 500
+                return self.fail_status
             return self.status
 
     def release(self) -> None:
