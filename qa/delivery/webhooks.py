@@ -46,6 +46,7 @@ EVENTS = frozenset(
     }
 )
 USER_AGENT = "privacy-qa-webhooks"
+LONGEST_WAIT = timedelta(days=3650)  # what a Retry-After is read as at most (the outbox caps lower)
 
 
 def new_webhook_id() -> str:
@@ -77,15 +78,16 @@ def retry_after(value: str | None, now: datetime | None = None) -> timedelta | N
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        # Read from a receiver: a number no timedelta holds is the longest wait, not an error.
+        return LONGEST_WAIT if len(value) > 9 else min(timedelta(seconds=int(value)), LONGEST_WAIT)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(when - (now or utcnow()), timedelta(0))
+    return min(max(when - (now or utcnow()), timedelta(0)), LONGEST_WAIT)
 
 
 def refusal_of(status: int, after: str | None) -> Failure:

@@ -40,6 +40,9 @@ def desk_for(
         (" 0 ", timedelta(0)),
         ("Thu, 03 Dec 2026 12:30:00 GMT", timedelta(minutes=30)),
         ("Thu, 03 Dec 2026 11:00:00 GMT", timedelta(0)),  # past: no wait beyond the back-off
+        ("99999999999999999", timedelta(days=3650)),  # no overflow: the longest wait
+        ("Fri, 31 Dec 9999 23:59:59 GMT", timedelta(days=3650)),
+        ("²", None),
         ("soon", None),
         ("-5", None),
         ("", None),
